@@ -1,0 +1,26 @@
+"""Navigation items, shown only to people who may use them (SPEC section 4)."""
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from groups.models import Ownership
+from groups.policy import Decider, can_use_groups_panel
+from groups.selectors import requests_to_decide
+
+
+def navigation(request: HttpRequest) -> dict:
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated or user.tenant_id is None:
+        return {"nav": {}}
+    decider = Decider(user)
+    panel = bool(can_use_groups_panel(user, settings=decider.settings))
+    approvals = panel and (user.is_global_admin or Ownership.objects.filter(user=user).exists())
+    return {
+        "nav": {
+            "my_groups": True,
+            "discover": panel,
+            "approvals": approvals,
+            "pending_count": requests_to_decide(user, decider=decider).count() if approvals else 0,
+            "admin_center": reverse("admin:index") if user.is_global_admin else "",
+        }
+    }

@@ -1,0 +1,150 @@
+"""Input validation for the panel's forms. Forms never save domain objects: views call actions."""
+
+import csv
+import io
+
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Submit
+from django import forms
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from groups.models import (
+    DECISION_REASON_MAX,
+    DESCRIPTION_MAX,
+    DISPLAY_NAME_MAX,
+    JUSTIFICATION_MAX,
+    GroupType,
+    MembershipPolicy,
+)
+from tenants.errors import DomainError
+
+
+def _refuse_nul(value: str) -> None:
+    if "\x00" in (value or ""):
+        raise ValidationError("This field can't contain NUL characters.")
+
+
+class GroupForm(forms.Form):
+    """Create group / Edit group. The type field is offered only on create."""
+
+    display_name = forms.CharField(
+        label="Name", max_length=DISPLAY_NAME_MAX, validators=[_refuse_nul]
+    )
+    description = forms.CharField(
+        label="Description",
+        max_length=DESCRIPTION_MAX,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        validators=[_refuse_nul],
+    )
+    group_type = forms.ChoiceField(label="Group type", choices=())
+    membership_policy = forms.ChoiceField(
+        label="Membership",
+        choices=[
+            (MembershipPolicy.OPEN, "Open: anyone can join at once"),
+            (MembershipPolicy.OWNER_APPROVAL, "Owner approval: an owner approves each request"),
+            (MembershipPolicy.CLOSED, "Closed: only owners add members"),
+        ],
+        widget=forms.RadioSelect,
+        initial=MembershipPolicy.OPEN,
+    )
+
+    def __init__(self, *args, group_types: list[str] | None = None, submit_label: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if group_types is None:
+            del self.fields["group_type"]
+        else:
+            self.fields["group_type"].choices = [(t, GroupType(t).label) for t in group_types]
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", submit_label))
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Show an action's refusal next to the field it names (or above the form)."""
+        self.add_error(error.field if error.field in self.fields else None, error.message)
+
+
+class JoinForm(forms.Form):
+    justification = forms.CharField(
+        label="Business justification",
+        max_length=JUSTIFICATION_MAX,
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "Why do you need to be in this group?"}
+        ),
+        validators=[_refuse_nul],
+    )
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(
+        label="Reason (optional)",
+        max_length=DECISION_REASON_MAX,
+        required=False,
+        validators=[_refuse_nul],
+    )
+
+
+MAX_BULK_ENTRIES = 5000
+
+
+class BulkMembersForm(forms.Form):
+    """Paste emails (one per line, or separated by commas/semicolons) or upload a CSV file."""
+
+    emails = forms.CharField(
+        label="Paste email addresses",
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 6, "placeholder": "ana@contoso.example\nbo@contoso.example"}
+        ),
+        help_text="One per line, or separated by commas or semicolons.",
+        validators=[_refuse_nul],
+    )
+    csv_file = forms.FileField(
+        label="Or upload a CSV file",
+        required=False,
+        help_text="Any column holding email addresses.",
+    )
+
+    def clean_csv_file(self):
+        upload = self.cleaned_data.get("csv_file")
+        if upload is None:
+            return ""
+        if upload.size > 2 * 1024 * 1024:
+            raise ValidationError("The file is larger than 2 MB.")
+        try:
+            return upload.read().decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ValidationError("The file isn't UTF-8 text.") from None
+
+    def clean(self):
+        cleaned = super().clean()
+        entries = parse_email_entries(cleaned.get("emails", ""), cleaned.get("csv_file", ""))
+        if not entries and not self.errors:
+            raise ValidationError("Paste at least one email address or upload a CSV file.")
+        if len(entries) > MAX_BULK_ENTRIES:
+            raise ValidationError(f"At most {MAX_BULK_ENTRIES:,} entries at once.")
+        cleaned["entries"] = entries
+        return cleaned
+
+
+def parse_email_entries(pasted: str, csv_text: str) -> list[str]:
+    """Every distinct entry, lower-cased, in order; CSV cells that aren't emails are skipped."""
+    entries: list[str] = []
+    for chunk in pasted.replace(";", "\n").replace(",", "\n").splitlines():
+        if chunk.strip():
+            entries.append(chunk.strip().lower())
+    for row in csv.reader(io.StringIO(csv_text)):
+        for cell in row:
+            cell = cell.strip().lower()
+            if "@" in cell:
+                entries.append(cell)
+    return list(dict.fromkeys(entries))
+
+
+def is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True

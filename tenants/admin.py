@@ -1,0 +1,234 @@
+"""Django admin, tenant-scoped: a global admin sees and edits only their own tenant.
+
+Django's admin checks model permissions, not objects (`has_change_permission` ignores `obj`,
+a missing object is a redirect, `delete_selected` checks nothing). `TenantScopedAdmin` closes
+those gaps: every queryset is filtered to the tenant, every object of another tenant is a 404,
+and saves go through actions so they obey the rules and write audit events.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.models import Group as AuthGroup
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponseRedirect
+
+from tenants import actions
+from tenants.errors import DomainError
+from tenants.models import AuditEvent, GeneralSettings, Tenant, User
+
+admin.site.site_header = "Access Panel administration"
+admin.site.site_title = "Access Panel admin"
+admin.site.index_title = "Your organisation"
+admin.site.unregister(AuthGroup)
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    """Global admins: their tenant's rows only. The operator (superuser): every tenant."""
+
+    tenant_path = "tenant"
+    actions = None  # no delete_selected: it would bypass actions and audit
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet:
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        if not request.user.is_global_admin:
+            return queryset.none()
+        return queryset.filter(**{f"{self.tenant_path}_id": request.user.tenant_id})
+
+    def get_object(self, request: HttpRequest, object_id: str, from_field=None):
+        """Another tenant's object (or a missing one) is a 404, not a redirect."""
+        obj = super().get_object(request, object_id, from_field)
+        if obj is None:
+            raise Http404("No such object in your organisation.")
+        return obj
+
+    def _allowed(self, request: HttpRequest, obj=None) -> bool:
+        user = request.user
+        if not user.is_active:
+            return False
+        if user.is_superuser:
+            return True
+        if not user.is_global_admin:
+            return False
+        return obj is None or self._tenant_id(obj) == user.tenant_id
+
+    def _tenant_id(self, obj) -> int | None:
+        for part in self.tenant_path.split("__")[:-1]:
+            obj = getattr(obj, part)
+        return getattr(obj, f"{self.tenant_path.split('__')[-1]}_id")
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_view_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._allowed(request, obj)
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return self._allowed(request, obj)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self._allowed(request)
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        """Choices in related fields are limited to the admin's tenant too."""
+        field = super().formfield_for_foreignkey(db_field, request, **kwargs)
+        return _scope_choices(field, request)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        field = super().formfield_for_manytomany(db_field, request, **kwargs)
+        return _scope_choices(field, request)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        """An action's refusal (duplicate, seat limit, ...) rolls back and is shown as a message."""
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except (DomainError, PermissionDenied) as error:
+            messages.error(request, getattr(error, "message", str(error)))
+            return HttpResponseRedirect(request.get_full_path())
+
+
+def _scope_choices(field, request: HttpRequest):
+    if field is None or request.user.is_superuser:
+        return field
+    model = field.queryset.model
+    if model is User:
+        field.queryset = field.queryset.filter(tenant_id=request.user.tenant_id)
+    elif model is Tenant:
+        field.queryset = field.queryset.filter(pk=request.user.tenant_id)
+    elif hasattr(model, "tenant_id") or any(f.name == "tenant" for f in model._meta.fields):
+        field.queryset = field.queryset.filter(tenant_id=request.user.tenant_id)
+    return field
+
+
+@admin.register(Tenant)
+class TenantAdmin(admin.ModelAdmin):
+    list_display = ["name", "premium_seats", "created_at"]
+    search_fields = ["name"]
+    actions = None
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        if request.user.is_superuser:
+            return queryset
+        return (
+            queryset.filter(pk=request.user.tenant_id)
+            if request.user.is_global_admin
+            else queryset.none()
+        )
+
+    def has_module_permission(self, request):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_active and request.user.is_superuser
+
+    def has_add_permission(self, request):
+        return False  # tenants come with their first admin: manage.py create_tenant
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class UserAdminForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["email", "display_name", "tenant", "role", "has_premium_license", "is_active"]
+
+
+@admin.register(User)
+class UserAdmin(TenantScopedAdmin):
+    form = UserAdminForm
+    list_display = ["email", "display_name", "role", "has_premium_license", "is_active", "tenant"]
+    list_filter = ["role", "has_premium_license", "is_active"]
+    search_fields = ["email", "display_name"]
+    ordering = ["display_name", "email"]
+
+    def get_list_display(self, request):
+        display = list(super().get_list_display(request))
+        return display if request.user.is_superuser else [f for f in display if f != "tenant"]
+
+    def get_list_filter(self, request):
+        filters = list(super().get_list_filter(request))
+        return [*filters, "tenant"] if request.user.is_superuser else filters
+
+    def get_fields(self, request, obj=None):
+        fields = ["email", "display_name", "role", "has_premium_license", "is_active"]
+        if request.user.is_superuser and obj is None:
+            fields.insert(2, "tenant")
+        return fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["email"] if obj is not None else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            values = {
+                f: form.cleaned_data[f]
+                for f in actions.USER_EDITABLE_FIELDS
+                if f in form.changed_data
+            }
+            actions.update_user(obj, acting_user=request.user, **values)
+            return
+        tenant = (
+            form.cleaned_data.get("tenant") if request.user.is_superuser else request.user.tenant
+        )
+        created = actions.create_user(
+            form.cleaned_data["email"],
+            tenant=tenant,
+            acting_user=request.user,
+            display_name=form.cleaned_data["display_name"],
+            role=form.cleaned_data["role"],
+            premium=form.cleaned_data["has_premium_license"],
+        )
+        obj.pk = created.pk
+
+
+class GeneralSettingsForm(forms.ModelForm):
+    class Meta:
+        model = GeneralSettings
+        fields = [*GeneralSettings.FIELDS, "selected_owner_assigners"]
+        widgets = {"owners_who_can_assign_owners": forms.RadioSelect}
+
+
+@admin.register(GeneralSettings)
+class GeneralSettingsAdmin(TenantScopedAdmin):
+    form = GeneralSettingsForm
+    list_display = ["__str__", *GeneralSettings.FIELDS]
+    filter_horizontal = ["selected_owner_assigners"]
+
+    def has_add_permission(self, request):
+        return False  # created with the tenant
+
+    def save_model(self, request, obj, form, change):
+        values = {f: form.cleaned_data[f] for f in GeneralSettings.FIELDS}
+        actions.update_general_settings(
+            obj.tenant,
+            acting_user=request.user,
+            selected_owner_assigners=list(form.cleaned_data["selected_owner_assigners"]),
+            **values,
+        )
+
+    def save_related(self, request, form, formsets, change):
+        """The action has already saved the many-to-many field (and audited it)."""
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(TenantScopedAdmin):
+    list_display = ["created_at", "actor_label", "action", "target_type", "target_label"]
+    list_filter = ["action", "target_type"]
+    search_fields = ["actor_label", "target_label", "action"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False  # append-only: view only

@@ -1,0 +1,210 @@
+"""Tenants (organisations), their people, their General settings and the audit log."""
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.db.models.functions import Lower
+
+
+class Tenant(models.Model):
+    """One organisation's directory. Every other row belongs to exactly one tenant."""
+
+    name = models.CharField(max_length=100)
+    premium_seats = models.PositiveIntegerField(
+        default=50, help_text="How many users of this tenant may hold a Premium license."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="tenant_name_unique_ci")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields) -> "User":
+        """Low-level creation used by Django's tooling; the product uses tenants.actions."""
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
+        """The deployment operator: no tenant, sees every tenant in Django admin."""
+        fields.setdefault("display_name", "Operator")
+        return self.create_user(email, password, is_superuser=True, **fields)
+
+
+class User(AbstractBaseUser):
+    """A person of one tenant; signs in with their email address."""
+
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        GLOBAL_ADMIN = "global_admin", "Global admin"
+
+    email = models.EmailField(unique=True)
+    display_name = models.CharField(max_length=150)
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, related_name="users", null=True, blank=True
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    has_premium_license = models.BooleanField("Premium license", default=False)
+    is_active = models.BooleanField(default=True)
+    is_superuser = models.BooleanField(
+        "operator", default=False, help_text="Runs the whole deployment; belongs to no tenant."
+    )
+    date_joined = models.DateTimeField(auto_now_add=True)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["display_name"]
+
+    class Meta:
+        ordering = ["display_name", "email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(tenant__isnull=False) | models.Q(is_superuser=True),
+                name="user_has_tenant_unless_operator",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(role__in=["member", "global_admin"]), name="user_role_valid"
+            ),
+            models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+        ]
+        indexes = [models.Index(fields=["tenant", "display_name"])]
+
+    def __str__(self) -> str:
+        return f"{self.display_name} <{self.email}>"
+
+    @property
+    def is_global_admin(self) -> bool:
+        return self.role == self.Role.GLOBAL_ADMIN and self.tenant_id is not None
+
+    @property
+    def is_staff(self) -> bool:
+        """Django admin is open to global admins (their tenant only) and the operator."""
+        return self.is_active and (self.is_superuser or self.is_global_admin)
+
+    def has_perm(self, perm: str, obj=None) -> bool:
+        """Only the operator holds Django model permissions; tenant scoping is in admin.py."""
+        return self.is_active and self.is_superuser
+
+    def has_perms(self, perm_list, obj=None) -> bool:
+        return all(self.has_perm(perm, obj) for perm in perm_list)
+
+    def has_module_perms(self, app_label: str) -> bool:
+        return self.is_active and self.is_superuser
+
+    def get_full_name(self) -> str:
+        return self.display_name
+
+    def get_short_name(self) -> str:
+        return self.display_name.split(" ")[0] if self.display_name else self.email
+
+
+class GeneralSettings(models.Model):
+    """The tenant's self-service switches (SPEC section 2); labels are the setting names."""
+
+    class OwnerAssigners(models.TextChoices):
+        ALL = "all", "All"
+        SELECTED = "selected", "Selected"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="settings")
+    owners_can_manage_requests = models.BooleanField(
+        "Owners can manage group membership requests in the Access Panel", default=False
+    )
+    restrict_access_to_groups = models.BooleanField(
+        "Restrict access to Groups in the Access Panel", default=False
+    )
+    users_can_create_security_groups = models.BooleanField(
+        "Users can create security groups", default=True
+    )
+    users_can_create_microsoft365_groups = models.BooleanField(
+        "Users can create Microsoft 365 groups", default=True
+    )
+    owners_who_can_assign_owners = models.CharField(
+        "Owners who can assign members as group owners",
+        max_length=10,
+        choices=OwnerAssigners.choices,
+        default=OwnerAssigners.ALL,
+    )
+    selected_owner_assigners = models.ManyToManyField(
+        "User",
+        blank=True,
+        related_name="+",
+        verbose_name="Selected users who can assign group owners",
+    )
+
+    class Meta:
+        verbose_name = "General settings"
+        verbose_name_plural = "General settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(owners_who_can_assign_owners__in=["all", "selected"]),
+                name="settings_owner_assigners_valid",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"General settings of {self.tenant}"
+
+    # The scalar settings, in the order of SPEC section 2 (used by audit and forms).
+    FIELDS = (
+        "owners_can_manage_requests",
+        "restrict_access_to_groups",
+        "users_can_create_security_groups",
+        "users_can_create_microsoft365_groups",
+        "owners_who_can_assign_owners",
+    )
+
+
+class AuditEventQuerySet(models.QuerySet):
+    """Audit events are append-only: bulk updates and deletes are refused."""
+
+    def update(self, **kwargs):
+        raise TypeError("Audit events are append-only")
+
+    def delete(self):
+        raise TypeError("Audit events are append-only")
+
+
+class AuditEvent(models.Model):
+    """One state change: who did what to which object, with old and new values."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="audit_events")
+    actor = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(max_length=300, help_text="Who acted, kept if they are gone.")
+    action = models.CharField(max_length=60)
+    target_type = models.CharField(max_length=40)
+    target_id = models.CharField(max_length=40, blank=True)
+    target_label = models.CharField(max_length=300, blank=True)
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["tenant", "-created_at", "-id"]),
+            models.Index(fields=["tenant", "target_type", "target_id"]),
+            models.Index(fields=["tenant", "action"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_label} {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Audit events are append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Audit events are append-only")
