@@ -9,7 +9,6 @@ and saves go through actions so they obey the rules and write audit events.
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.models import Group as AuthGroup
-from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 
@@ -84,11 +83,11 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return _scope_choices(field, request)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """An action's refusal (duplicate, seat limit, ...) rolls back and is shown as a message."""
+        """A domain refusal (duplicate, seat limit, ...) rolls back and is shown as a message."""
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except (DomainError, PermissionDenied) as error:
-            messages.error(request, getattr(error, "message", str(error)))
+        except DomainError as error:
+            messages.error(request, error.message)
             return HttpResponseRedirect(request.get_full_path())
 
 

@@ -1,5 +1,7 @@
 """Operator commands: bad input exits non-zero with one clear line."""
 
+import sys
+
 from django.core.management.base import BaseCommand, CommandError
 
 from tenants.errors import DomainError
@@ -12,7 +14,8 @@ class OperatorCommand(BaseCommand):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
 
         def one_line_error(message: str):
-            raise CommandError(f"{message} (see manage.py {subcommand} --help)")
+            sys.stderr.write(f"CommandError: {message} (see manage.py {subcommand} --help)\n")
+            sys.exit(2)
 
         parser.error = one_line_error
         return parser

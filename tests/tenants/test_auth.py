@@ -1,0 +1,102 @@
+"""Sign-in: every page needs it (except allauth's), and failed logins are rate-limited."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PASSWORD
+
+PAGES = [
+    "/",
+    "/groups/",
+    "/groups/new/",
+    "/groups/1/",
+    "/groups/1/edit/",
+    "/groups/1/members/add/",
+    "/groups/1/members.csv",
+    "/approvals/",
+    "/people/search/?q=ad",
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("path", PAGES)
+def test_anonymous_access_redirects_to_sign_in(client, path):
+    response = client.get(path)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_login"))
+
+
+@pytest.mark.django_db
+def test_anonymous_admin_goes_to_admin_login(client):
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_sign_in_page_is_public(client):
+    response = client.get(reverse("account_login"))
+    assert response.status_code == 200
+    assert b"Sign in" in response.content
+
+
+@pytest.mark.django_db
+def test_sign_in_with_email_and_password(client, member):
+    response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get("/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_sign_up_is_closed(client):
+    response = client.get(reverse("account_signup"))
+    assert b"Sign Up Closed" in response.content or response.status_code in (302, 403)
+
+
+@pytest.mark.django_db
+def test_wrong_password_is_rate_limited(client, member):
+    # Default: 5 failed attempts per account in 5 minutes (ACCOUNT_RATE_LIMITS["login_failed"]).
+    for _ in range(5):
+        response = client.post(
+            reverse("account_login"), {"login": member.email, "password": "wrong"}
+        )
+        assert response.status_code == 200
+        assert b"not correct" in response.content
+    response = client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert response.status_code in (200, 429)
+    assert b"Too many failed login attempts" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_password_reset_sends_an_email(client, member, mailoutbox):
+    response = client.post(reverse("account_reset_password"), {"email": member.email})
+    assert response.status_code == 302
+    assert len(mailoutbox) == 1
+    assert member.email in mailoutbox[0].to
+
+
+@pytest.mark.django_db
+def test_sign_out(client, member):
+    client.force_login(member)
+    response = client.post(reverse("account_logout"))
+    assert response.status_code == 302
+    assert client.get("/").status_code == 302
+
+
+@pytest.mark.django_db
+def test_inactive_user_cant_sign_in(client, member):
+    from tenants.actions import update_user
+
+    update_user(member, acting_user=None, is_active=False)
+    client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
+    assert "_auth_user_id" not in client.session
+
+
+@pytest.mark.django_db
+def test_pages_send_a_strict_content_security_policy(client, member):
+    client.force_login(member)
+    policy = client.get("/")["Content-Security-Policy"]
+    assert "script-src 'self'" in policy
+    assert "unsafe-inline" not in policy
+    assert "frame-ancestors 'none'" in policy

@@ -1,0 +1,137 @@
+"""Django admin is tenant-scoped for global admins; the operator sees every tenant."""
+
+import pytest
+
+from tenants.models import AuditEvent, User
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def fabrikam_admin(other_tenant):
+    return UserFactory(tenant=other_tenant, role="global_admin", email="fiona@fabrikam.test")
+
+
+@pytest.fixture
+def operator(db):
+    return User.objects.create_superuser("operator@example.test", "x", display_name="Operator")
+
+
+@pytest.mark.django_db
+def test_admin_of_fabrikam_cant_list_contoso_users(client, fabrikam_admin, member):
+    client.force_login(fabrikam_admin)
+    response = client.get("/admin/tenants/user/")
+    assert response.status_code == 200
+    assert fabrikam_admin.email.encode() in response.content
+    assert member.email.encode() not in response.content
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("view", ["change", "history", "delete"])
+def test_admin_of_fabrikam_gets_404_for_a_contoso_user(client, fabrikam_admin, member, view):
+    client.force_login(fabrikam_admin)
+    suffix = "" if view == "change" else f"{view}/"
+    response = client.get(
+        f"/admin/tenants/user/{member.pk}/change/{suffix}".replace(
+            "change/history", "history"
+        ).replace("change/delete", "delete")
+    )
+    assert response.status_code == 404
+
+
+@pytest.mark.django_db
+def test_admin_of_fabrikam_gets_404_for_contoso_settings(client, fabrikam_admin, tenant):
+    client.force_login(fabrikam_admin)
+    assert (
+        client.get(f"/admin/tenants/generalsettings/{tenant.settings.pk}/change/").status_code
+        == 404
+    )
+    listing = client.get("/admin/tenants/generalsettings/")
+    assert listing.status_code == 200
+    assert b"General settings of Contoso" not in listing.content
+    assert b"General settings of Fabrikam" in listing.content
+
+
+@pytest.mark.django_db
+def test_operator_sees_every_tenant(client, operator, fabrikam_admin, member, tenant):
+    client.force_login(operator)
+    listing = client.get("/admin/tenants/user/")
+    assert member.email.encode() in listing.content
+    assert fabrikam_admin.email.encode() in listing.content
+    assert client.get(f"/admin/tenants/user/{member.pk}/change/").status_code == 200
+    assert (
+        client.get(f"/admin/tenants/generalsettings/{tenant.settings.pk}/change/").status_code
+        == 200
+    )
+
+
+@pytest.mark.django_db
+def test_global_admin_flips_a_setting_in_django_admin_with_one_audit_event(
+    client, tenant_admin, tenant
+):
+    client.force_login(tenant_admin)
+    before = AuditEvent.objects.count()
+    response = client.post(
+        f"/admin/tenants/generalsettings/{tenant.settings.pk}/change/",
+        {
+            "owners_can_manage_requests": "on",
+            "restrict_access_to_groups": "on",
+            "users_can_create_security_groups": "on",
+            "users_can_create_microsoft365_groups": "on",
+            "owners_who_can_assign_owners": "all",
+        },
+    )
+    assert response.status_code == 302, response.content[:2000]
+    tenant.settings.refresh_from_db()
+    assert tenant.settings.restrict_access_to_groups is True
+    assert AuditEvent.objects.count() == before + 1
+    assert AuditEvent.objects.latest("id").actor == tenant_admin
+
+
+@pytest.mark.django_db
+def test_global_admin_edits_a_user_of_their_tenant_through_the_action(client, tenant_admin, member):
+    client.force_login(tenant_admin)
+    response = client.post(
+        f"/admin/tenants/user/{member.pk}/change/",
+        {"display_name": "Mia M.", "role": "member", "has_premium_license": "", "is_active": "on"},
+    )
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert member.display_name == "Mia M."
+    assert member.has_premium_license is False
+    event = AuditEvent.objects.latest("id")
+    assert event.action == "user.updated"
+    assert event.data["has_premium_license"] == {"old": True, "new": False}
+
+
+@pytest.mark.django_db
+def test_global_admin_adds_a_user_to_their_own_tenant(client, tenant_admin):
+    client.force_login(tenant_admin)
+    response = client.post(
+        "/admin/tenants/user/add/",
+        {
+            "email": "new@contoso.test",
+            "display_name": "New Person",
+            "role": "member",
+            "is_active": "on",
+        },
+    )
+    assert response.status_code == 302
+    assert User.objects.get(email="new@contoso.test").tenant == tenant_admin.tenant
+
+
+@pytest.mark.django_db
+def test_a_member_cant_open_django_admin(client, member):
+    client.force_login(member)
+    response = client.get("/admin/")
+    assert response.status_code == 302
+    assert "login" in response["Location"]
+
+
+@pytest.mark.django_db
+def test_audit_log_is_read_only_and_scoped(client, fabrikam_admin, tenant_admin):
+    client.force_login(fabrikam_admin)
+    contoso_event = AuditEvent.objects.filter(tenant=tenant_admin.tenant).first()
+    assert client.get(f"/admin/tenants/auditevent/{contoso_event.pk}/change/").status_code == 404
+    own_event = AuditEvent.objects.filter(tenant=fabrikam_admin.tenant).first()
+    response = client.post(f"/admin/tenants/auditevent/{own_event.pk}/change/", {"action": "x"})
+    assert response.status_code == 403
