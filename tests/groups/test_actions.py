@@ -1,0 +1,349 @@
+"""Each action: the new state, exactly one audit event per change, and a refusal writes nothing."""
+
+from contextlib import contextmanager
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from groups import actions, events
+from groups.models import Group, JoinRequest, Membership, Ownership
+from tenants.errors import DomainError
+from tenants.models import AuditEvent
+from tests.conftest import set_settings
+from tests.factories import UserFactory
+
+
+def _rows() -> tuple[int, ...]:
+    return (
+        Group.objects.count(),
+        Membership.objects.count(),
+        Ownership.objects.count(),
+        JoinRequest.objects.count(),
+        AuditEvent.objects.count(),
+        *JoinRequest.objects.filter(status="pending").values_list("id", flat=True),
+    )
+
+
+@contextmanager
+def writes_nothing(error=(DomainError, PermissionDenied), match: str | None = None):
+    """The call inside is refused and leaves every table as it was."""
+    before = _rows()
+    with pytest.raises(error, match=match):
+        yield
+    assert _rows() == before
+
+
+@contextmanager
+def one_audit_event(action: str):
+    before = AuditEvent.objects.count()
+    yield
+    assert AuditEvent.objects.count() == before + 1
+    assert AuditEvent.objects.latest("id").action == action
+
+
+@pytest.fixture
+def delivered():
+    """Domain events delivered after commit (django_capture_on_commit_callbacks runs them)."""
+    seen = []
+    events.subscribe("*", seen.append)
+    yield seen
+    events.unsubscribe("*", seen.append)
+
+
+@pytest.mark.django_db
+def test_create_group(owner, delivered, django_capture_on_commit_callbacks):
+    with one_audit_event("group.created"), django_capture_on_commit_callbacks(execute=True):
+        group = actions.create_group(
+            acting_user=owner,
+            display_name=" Lunch ",
+            group_type="microsoft365",
+            source="access_panel",
+        )
+    assert group.display_name == "Lunch"
+    assert group.created_by == owner
+    assert [e.name for e in delivered] == ["group.created"]
+
+
+@pytest.mark.django_db
+def test_create_group_refused_writes_nothing(tenant, unlicensed_user):
+    set_settings(tenant, users_can_create_security_groups=False)
+    with writes_nothing(match="Users can create security groups"):
+        actions.create_group(
+            acting_user=unlicensed_user,
+            display_name="x",
+            group_type="security",
+            source="access_panel",
+        )
+
+
+@pytest.mark.django_db
+def test_update_group(open_group, owner):
+    with one_audit_event("group.updated"):
+        actions.update_group(
+            open_group, acting_user=owner, display_name="Lunch crew", description="Fridays"
+        )
+    open_group.refresh_from_db()
+    assert (open_group.display_name, open_group.description) == ("Lunch crew", "Fridays")
+    event = AuditEvent.objects.latest("id")
+    assert event.data["display_name"] == {"old": "Lunch club", "new": "Lunch crew"}
+
+
+@pytest.mark.django_db
+def test_update_group_refused_for_a_member(open_group, member):
+    with writes_nothing(PermissionDenied, match="Only the group's owners"):
+        actions.update_group(open_group, acting_user=member, display_name="Mine now")
+
+
+@pytest.mark.django_db
+def test_delete_group(open_group, owner):
+    with one_audit_event("group.deleted"):
+        actions.delete_group(open_group, acting_user=owner)
+    assert not Group.objects.filter(pk=open_group.pk).exists()
+
+
+@pytest.mark.django_db
+def test_delete_group_refused_for_outsider(open_group, outsider):
+    with writes_nothing(PermissionDenied):
+        actions.delete_group(open_group, acting_user=outsider)
+
+
+@pytest.mark.django_db
+def test_joining_an_open_group_is_immediate(
+    open_group, outsider, delivered, django_capture_on_commit_callbacks
+):
+    with one_audit_event("group.joined"), django_capture_on_commit_callbacks(execute=True):
+        join_request = actions.request_to_join(open_group, acting_user=outsider)
+    assert join_request.status == "approved"
+    assert Membership.objects.get(group=open_group, user=outsider).added_via == "join"
+    assert "membership.added" in [e.name for e in delivered]
+
+
+@pytest.mark.django_db
+def test_requesting_to_join_an_owner_approval_group_waits(group, outsider):
+    with one_audit_event("request.created"):
+        join_request = actions.request_to_join(
+            group, acting_user=outsider, justification="Need the site"
+        )
+    assert join_request.status == "pending"
+    assert not Membership.objects.filter(group=group, user=outsider).exists()
+
+
+@pytest.mark.django_db
+def test_justification_is_required_for_owner_approval(group, outsider):
+    with writes_nothing(match="Business justification is required"):
+        actions.request_to_join(group, acting_user=outsider, justification="  ")
+
+
+@pytest.mark.django_db
+def test_closed_group_refuses_requests(closed_group, outsider):
+    with writes_nothing(PermissionDenied, match="Not available to join"):
+        actions.request_to_join(closed_group, acting_user=outsider, justification="please")
+
+
+@pytest.mark.django_db
+def test_second_pending_request_is_refused(group, requester):
+    with writes_nothing(match="already asked"):
+        actions.request_to_join(group, acting_user=requester, justification="again")
+
+
+@pytest.mark.django_db
+def test_members_cant_request_again(open_group, member, owner):
+    actions.add_members(open_group, acting_user=owner, people=[member])
+    with writes_nothing(match="already a member"):
+        actions.request_to_join(open_group, acting_user=member)
+
+
+@pytest.mark.django_db
+def test_cancel_request(group, requester):
+    join_request = JoinRequest.objects.get(requester=requester)
+    with one_audit_event("request.cancelled"):
+        actions.cancel_request(join_request, acting_user=requester)
+    join_request.refresh_from_db()
+    assert join_request.status == "cancelled"
+
+
+@pytest.mark.django_db
+def test_only_the_requester_cancels(group, requester, owner):
+    join_request = JoinRequest.objects.get(requester=requester)
+    with writes_nothing(PermissionDenied, match="Only the person who asked"):
+        actions.cancel_request(join_request, acting_user=owner)
+
+
+@pytest.mark.django_db
+def test_approve_request(group, requester, owner, delivered, django_capture_on_commit_callbacks):
+    join_request = JoinRequest.objects.get(requester=requester)
+    with one_audit_event("request.approved"), django_capture_on_commit_callbacks(execute=True):
+        actions.approve_request(join_request, acting_user=owner, reason="Welcome")
+    join_request.refresh_from_db()
+    assert (join_request.status, join_request.decided_by, join_request.decision_reason) == (
+        "approved",
+        owner,
+        "Welcome",
+    )
+    assert join_request.decided_at is not None
+    assert Membership.objects.get(group=group, user=requester).added_via == "request"
+    assert {"membership.added", "request.decided"} <= {e.name for e in delivered}
+
+
+@pytest.mark.django_db
+def test_deny_request_with_optional_reason(group, requester, owner):
+    join_request = JoinRequest.objects.get(requester=requester)
+    with one_audit_event("request.denied"):
+        actions.deny_request(join_request, acting_user=owner)
+    join_request.refresh_from_db()
+    assert join_request.status == "denied"
+    assert not Membership.objects.filter(group=group, user=requester).exists()
+
+
+@pytest.mark.django_db
+def test_a_decided_request_cant_be_decided_again(group, requester, owner):
+    join_request = JoinRequest.objects.get(requester=requester)
+    actions.deny_request(join_request, acting_user=owner)
+    with writes_nothing(match="already denied"):
+        actions.approve_request(join_request, acting_user=owner)
+
+
+@pytest.mark.django_db
+def test_member_cant_approve(group, requester, member):
+    join_request = JoinRequest.objects.get(requester=requester)
+    with writes_nothing(PermissionDenied):
+        actions.approve_request(join_request, acting_user=member)
+
+
+@pytest.mark.django_db
+def test_no_approvals_by_owners_when_the_setting_is_no(
+    tenant, group, requester, owner, tenant_admin
+):
+    set_settings(tenant, owners_can_manage_requests=False)
+    join_request = JoinRequest.objects.get(requester=requester)
+    with writes_nothing(PermissionDenied, match="General setting"):
+        actions.approve_request(join_request, acting_user=owner)
+    actions.approve_request(join_request, acting_user=tenant_admin)  # admins are never limited
+
+
+@pytest.mark.django_db
+def test_leave_group(group, member):
+    with one_audit_event("group.left"):
+        actions.leave_group(group, acting_user=member)
+    assert not Membership.objects.filter(group=group, user=member).exists()
+
+
+@pytest.mark.django_db
+def test_leave_refused_for_non_member(group, outsider):
+    with writes_nothing(PermissionDenied, match="not a member"):
+        actions.leave_group(group, acting_user=outsider)
+
+
+@pytest.mark.django_db
+def test_add_members_reports_added_present_and_refused(
+    group, owner, member, requester, outsider, other_tenant_user
+):
+    before = AuditEvent.objects.count()
+    result = actions.add_members(
+        group, acting_user=owner, people=[member, requester, outsider, other_tenant_user]
+    )
+    assert result.already_members == [member]
+    assert set(result.added) == {requester, outsider}
+    assert [p for p, _ in result.refused] == [other_tenant_user]
+    assert AuditEvent.objects.count() == before + 2  # one per member added
+    # The requester's pending request is resolved by the add.
+    assert JoinRequest.objects.get(requester=requester).status == "approved"
+    # Idempotent: again, nothing changes.
+    again = actions.add_members(group, acting_user=owner, people=[requester, outsider])
+    assert again.added == [] and len(again.already_members) == 2
+    assert AuditEvent.objects.count() == before + 2
+
+
+@pytest.mark.django_db
+def test_add_members_refused_for_non_owner(group, member, outsider):
+    with writes_nothing(PermissionDenied):
+        actions.add_members(group, acting_user=member, people=[outsider])
+
+
+@pytest.mark.django_db
+def test_remove_member(group, owner, member):
+    with one_audit_event("member.removed"):
+        actions.remove_member(group, acting_user=owner, person=member)
+    assert not Membership.objects.filter(group=group, user=member).exists()
+
+
+@pytest.mark.django_db
+def test_remove_member_who_isnt_one(group, owner, outsider):
+    with writes_nothing(match="isn't a member"):
+        actions.remove_member(group, acting_user=owner, person=outsider)
+
+
+@pytest.mark.django_db
+def test_add_owner(group, owner, member):
+    with one_audit_event("owner.added"):
+        actions.add_owner(group, acting_user=owner, person=member)
+    assert Ownership.objects.filter(group=group, user=member).exists()
+
+
+@pytest.mark.django_db
+def test_add_owner_from_another_tenant_is_refused(group, owner, other_tenant_user):
+    with writes_nothing(match="aren't active users of your organisation"):
+        actions.add_owner(group, acting_user=owner, person=other_tenant_user)
+
+
+@pytest.mark.django_db
+def test_remove_owner(group, owner, member):
+    actions.add_owner(group, acting_user=owner, person=member)
+    with one_audit_event("owner.removed"):
+        actions.remove_owner(group, acting_user=owner, person=member)
+    assert list(group.ownerships.values_list("user", flat=True)) == [owner.pk]
+
+
+@pytest.mark.django_db
+def test_owner_cant_remove_the_last_owner_but_an_admin_can(group, owner, tenant_admin):
+    with writes_nothing(match="last owner"):
+        actions.remove_owner(group, acting_user=owner, person=owner)
+    with one_audit_event("owner.removed"):
+        actions.remove_owner(group, acting_user=tenant_admin, person=owner)
+    assert not group.ownerships.exists()
+
+
+@pytest.mark.django_db
+def test_nothing_of_another_tenant_can_be_touched(group, other_tenant_user):
+    foreign_admin = UserFactory(tenant=other_tenant_user.tenant, role="global_admin")
+    join_request = JoinRequest.objects.get(group=group)
+    for call in (
+        lambda: actions.update_group(group, acting_user=foreign_admin, display_name="hijacked"),
+        lambda: actions.add_members(group, acting_user=foreign_admin, people=[foreign_admin]),
+        lambda: actions.approve_request(join_request, acting_user=foreign_admin),
+        lambda: actions.request_to_join(group, acting_user=other_tenant_user, justification="hi"),
+    ):
+        with writes_nothing(PermissionDenied, match="another organisation"):
+            call()
+
+
+@pytest.mark.django_db
+def test_side_effects_wait_for_commit(open_group, outsider, delivered):
+    """A rolled-back change delivers no domain event."""
+    from django.db import transaction
+
+    with pytest.raises(RuntimeError), transaction.atomic():
+        actions.request_to_join(open_group, acting_user=outsider)
+        raise RuntimeError("roll back")
+    assert delivered == []
+    assert not Membership.objects.filter(group=open_group, user=outsider).exists()
+
+
+@pytest.mark.django_db
+def test_a_failing_subscriber_doesnt_break_others(
+    open_group, outsider, django_capture_on_commit_callbacks
+):
+    seen = []
+
+    def broken(event):
+        raise ValueError("boom")
+
+    events.subscribe("membership.added", broken)
+    events.subscribe("membership.added", seen.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.request_to_join(open_group, acting_user=outsider)
+    finally:
+        events.unsubscribe("membership.added", broken)
+        events.unsubscribe("membership.added", seen.append)
+    assert len(seen) == 1

@@ -1,0 +1,89 @@
+"""Races: row locks make concurrent decisions and requests yield exactly one outcome.
+
+These need PostgreSQL (SQLite serialises whole-database writes and has no row locks).
+"""
+
+import threading
+
+import pytest
+from django.db import connection
+
+from groups import actions
+from groups.models import JoinRequest, Membership, MembershipPolicy
+from tenants.errors import DomainError
+from tests.factories import GroupFactory, UserFactory
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
+
+
+def _race(workers: list, *, threads_start_together: bool = True) -> list:
+    """Run each callable in its own thread and database connection; collect outcomes."""
+    barrier = threading.Barrier(len(workers))
+    outcomes: list = [None] * len(workers)
+
+    def run(index, work):
+        try:
+            if threads_start_together:
+                barrier.wait()
+            outcomes[index] = work()
+        except Exception as error:  # the outcome of a refused racer
+            outcomes[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=run, args=(i, w)) for i, w in enumerate(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes
+
+
+def test_two_owners_deciding_the_same_request_at_once_yield_one_decision(on_postgres, tenant):
+    first, second, requester = (UserFactory(tenant=tenant) for _ in range(3))
+    group = GroupFactory(created_by=first, membership_policy=MembershipPolicy.OWNER_APPROVAL)
+    actions.add_owner(group, acting_user=first, person=second)
+    for _ in range(5):
+        join_request = actions.request_to_join(group, acting_user=requester, justification="please")
+        outcomes = _race(
+            [
+                lambda req=join_request: actions.approve_request(req, acting_user=first),
+                lambda req=join_request: actions.deny_request(req, acting_user=second),
+            ]
+        )
+        decided = [o for o in outcomes if isinstance(o, JoinRequest)]
+        refused = [o for o in outcomes if isinstance(o, DomainError)]
+        assert len(decided) == 1 and len(refused) == 1, outcomes
+        assert "already" in refused[0].message
+        join_request.refresh_from_db()
+        assert join_request.status == decided[0].status
+        members = Membership.objects.filter(group=group, user=requester).count()
+        assert members == (1 if join_request.status == "approved" else 0)
+        if members:
+            actions.leave_group(group, acting_user=requester)
+
+
+def test_twenty_simultaneous_requests_by_one_user_make_one_pending_request(on_postgres, tenant):
+    owner, requester = UserFactory(tenant=tenant), UserFactory(tenant=tenant)
+    group = GroupFactory(created_by=owner, membership_policy=MembershipPolicy.OWNER_APPROVAL)
+    outcomes = _race(
+        [
+            lambda: actions.request_to_join(group, acting_user=requester, justification="me")
+            for _ in range(20)
+        ]
+    )
+    assert sum(isinstance(o, JoinRequest) for o in outcomes) == 1, outcomes
+    assert all(isinstance(o, JoinRequest | DomainError) for o in outcomes), outcomes
+    assert (
+        JoinRequest.objects.filter(group=group, requester=requester, status="pending").count() == 1
+    )
+
+
+def test_twenty_simultaneous_joins_of_an_open_group_make_one_membership(on_postgres, tenant):
+    owner, joiner = UserFactory(tenant=tenant), UserFactory(tenant=tenant)
+    group = GroupFactory(created_by=owner, membership_policy=MembershipPolicy.OPEN)
+    outcomes = _race(
+        [lambda: actions.request_to_join(group, acting_user=joiner) for _ in range(20)]
+    )
+    assert sum(isinstance(o, JoinRequest) for o in outcomes) == 1, outcomes
+    assert Membership.objects.filter(group=group, user=joiner).count() == 1
