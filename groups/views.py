@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.vary import vary_on_headers
 
 from groups import actions, selectors
 from groups.forms import BulkMembersForm, DecisionForm, GroupForm, JoinForm, is_email
@@ -69,6 +70,13 @@ def _back(request: HttpRequest, default: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else default
 
 
+def _full_or_partial(request: HttpRequest, template: str, partial: str) -> str:
+    """HTMX swaps get the partial; a history restore (Back button) needs the whole page."""
+    if request.htmx and not request.htmx.history_restore_request:
+        return f"{template}#{partial}"
+    return template
+
+
 # --- My groups -------------------------------------------------------------------------------
 
 
@@ -78,9 +86,12 @@ def my_groups(request: HttpRequest) -> HttpResponse:
     panel = can_use_groups_panel(request.user, settings=decider.settings)
     context = {"nav_active": "my_groups", "panel": panel}
     if panel:
+        joined = list(selectors.groups_im_in(request.user, decider=decider)[:100])
+        for group in joined:
+            group.can_leave = decider.can(Action.LEAVE, group)  # read from the row, no query
         context |= {
             "owned": selectors.groups_i_own(request.user, decider=decider)[:100],
-            "joined": selectors.groups_im_in(request.user, decider=decider)[:100],
+            "joined": joined,
             "pending": selectors.my_pending_requests(request.user, decider=decider),
             "can_create_any": bool(creatable_types(request.user, settings=decider.settings)),
         }
@@ -100,6 +111,7 @@ class GroupRow:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @groups_panel
 def discover_groups(request: HttpRequest) -> HttpResponse:
     search = request.GET.get("q", "").strip().replace("\x00", "")[:100]
@@ -128,8 +140,7 @@ def discover_groups(request: HttpRequest) -> HttpResponse:
         "policies": MembershipPolicy.choices,
         "can_create_any": bool(creatable_types(request.user, settings=request.decider.settings)),
     }
-    template = "groups/discover.html#results" if request.htmx else "groups/discover.html"
-    return render(request, template, context)
+    return render(request, _full_or_partial(request, "groups/discover.html", "results"), context)
 
 
 # --- Create and edit -------------------------------------------------------------------------
@@ -247,6 +258,7 @@ def _members_context(request: HttpRequest, group: Group) -> dict:
 
 
 @require_GET
+@vary_on_headers("HX-Request")
 @groups_panel
 def group_members(request: HttpRequest, pk: int) -> HttpResponse:
     """The member list alone (HTMX search and pagination on the group page)."""
@@ -258,7 +270,7 @@ def group_members(request: HttpRequest, pk: int) -> HttpResponse:
         raise PermissionDenied(decision.reason)
     context = {"group": group, **_members_context(request, group)}
     context["can"] = {"manage_members": request.decider.can(Action.MANAGE_MEMBERS, group)}
-    if request.htmx:
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "groups/group_detail.html#members", context)
     return redirect(f"{reverse('group_detail', args=[pk])}?mq={context['mq']}")
 
@@ -492,6 +504,9 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and "confirm" in request.POST:
         ids = [int(v) for v in request.POST.getlist("user") if v.isdigit()]
         people = list(User.objects.filter(pk__in=ids, tenant_id=request.user.tenant_id))
+        if not people:
+            messages.error(request, "Select at least one person to add.")
+            return redirect("add_members", pk=group.pk)
         try:
             result = actions.add_members(group, acting_user=request.user, people=people)
         except DomainError as error:
