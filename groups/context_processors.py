@@ -12,7 +12,10 @@ def navigation(request: HttpRequest) -> dict:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated or user.tenant_id is None:
         return {"nav": {}}
-    decider = Decider(user)
+    htmx = getattr(request, "htmx", None)
+    if htmx and not htmx.history_restore_request:
+        return {"nav": {}}  # a partial swap has no navigation to draw
+    decider = getattr(request, "decider", None) or Decider(user)  # shared with the view
     panel = bool(can_use_groups_panel(user, settings=decider.settings))
     approvals = panel and (user.is_global_admin or Ownership.objects.filter(user=user).exists())
     return {

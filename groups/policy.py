@@ -44,10 +44,7 @@ class Reason:
     SIGNED_OUT = "Sign in to use groups."
     NO_TENANT = "Your account belongs to no organisation, so it has no groups."
     OTHER_TENANT = "This belongs to another organisation."
-    NOT_SELF_SERVICE = (
-        "Self-service isn't available for this group type "
-        "(mail-enabled security groups and distribution lists)."
-    )
+    NOT_SELF_SERVICE = "Self-service isn't available for this group type."
     CLOSED = "Not available to join: only the group's owners can add members."
     JOIN_LICENSE = "Requesting to join a group needs a Premium license, and you don't have one."
     REQUESTS_OFF = (

@@ -77,12 +77,28 @@ def _full_or_partial(request: HttpRequest, template: str, partial: str) -> str:
     return template
 
 
+def _group_for(request: HttpRequest, pk: int, *, require: str | None = None, also=()) -> Group:
+    """The viewer's group (404 outside their tenant) with the decisions a view needs.
+
+    Refuses with the policy's reason unless `require` is allowed; `also` are decisions read
+    later with `request.decider.can(...)` at no extra query.
+    """
+    wanted = [action for action in (require, *also) if action]
+    visible = selectors.visible_groups(request.user, decider=request.decider)
+    group = get_object_or_404(request.decider.annotate(visible, wanted), pk=pk)
+    if require:
+        decision = request.decider.can(require, group)
+        if not decision:
+            raise PermissionDenied(decision.reason)
+    return group
+
+
 # --- My groups -------------------------------------------------------------------------------
 
 
 @require_GET
 def my_groups(request: HttpRequest) -> HttpResponse:
-    decider = Decider(request.user)
+    decider = request.decider = Decider(request.user)
     panel = can_use_groups_panel(request.user, settings=decider.settings)
     context = {"nav_active": "my_groups", "panel": panel}
     if panel:
@@ -186,12 +202,7 @@ def _as_domain_error(error: Exception) -> DomainError:
 @require_http_methods(["GET", "POST"])
 @groups_panel
 def edit_group(request: HttpRequest, pk: int) -> HttpResponse:
-    group = get_object_or_404(
-        selectors.visible_groups(request.user, decider=request.decider), pk=pk
-    )
-    decision = request.decider.can(Action.EDIT, group)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    group = _group_for(request, pk, require=Action.EDIT)
     initial = {f: getattr(group, f) for f in actions.EDITABLE_GROUP_FIELDS}
     form = GroupForm(request.POST or None, initial=initial, submit_label="Save")
     if request.method == "POST" and form.is_valid():
@@ -210,9 +221,7 @@ def edit_group(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @groups_panel
 def delete_group(request: HttpRequest, pk: int) -> HttpResponse:
-    group = get_object_or_404(
-        selectors.visible_groups(request.user, decider=request.decider), pk=pk
-    )
+    group = _group_for(request, pk)
     name = group.display_name
     actions.delete_group(group, acting_user=request.user)
     messages.success(request, f"Group “{name}” deleted.")
@@ -262,12 +271,7 @@ def _members_context(request: HttpRequest, group: Group) -> dict:
 @groups_panel
 def group_members(request: HttpRequest, pk: int) -> HttpResponse:
     """The member list alone (HTMX search and pagination on the group page)."""
-    group = get_object_or_404(
-        selectors.visible_groups(request.user, decider=request.decider), pk=pk
-    )
-    decision = request.decider.can(Action.VIEW_MEMBERS, group)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    group = _group_for(request, pk, require=Action.VIEW_MEMBERS, also=[Action.MANAGE_MEMBERS])
     context = {"group": group, **_members_context(request, group)}
     context["can"] = {"manage_members": request.decider.can(Action.MANAGE_MEMBERS, group)}
     if request.htmx and not request.htmx.history_restore_request:
@@ -279,12 +283,7 @@ def group_members(request: HttpRequest, pk: int) -> HttpResponse:
 @groups_panel
 def export_members(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Members as CSV, streamed (the list can be large)."""
-    group = get_object_or_404(
-        selectors.visible_groups(request.user, decider=request.decider), pk=pk
-    )
-    decision = request.decider.can(Action.VIEW_MEMBERS, group)
-    if not decision:
-        raise PermissionDenied(decision.reason)
+    group = _group_for(request, pk, require=Action.VIEW_MEMBERS)
     rows = selectors.group_members(group).values_list(
         "user__display_name", "user__email", "added_via", "created_at"
     )
@@ -328,9 +327,7 @@ def _run(request: HttpRequest, action, success: str) -> bool:
 @require_POST
 @groups_panel
 def join_group(request: HttpRequest, pk: int) -> HttpResponse:
-    group = get_object_or_404(
-        selectors.visible_groups(request.user, decider=request.decider), pk=pk
-    )
+    group = _group_for(request, pk)
     form = JoinForm(request.POST)
     justification = form.cleaned_data["justification"] if form.is_valid() else ""
     if not form.is_valid():
@@ -352,9 +349,7 @@ def join_group(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @groups_panel
 def leave_group(request: HttpRequest, pk: int) -> HttpResponse:
-    group = get_object_or_404(
-        selectors.visible_groups(request.user, decider=request.decider), pk=pk
-    )
+    group = _group_for(request, pk)
     _run(
         request,
         lambda: actions.leave_group(group, acting_user=request.user),
@@ -456,16 +451,6 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
 # --- Members and owners (owners' tools) ------------------------------------------------------
 
 
-def _managed_group(request: HttpRequest, pk: int, action: str) -> Group:
-    group = get_object_or_404(
-        selectors.visible_groups(request.user, decider=request.decider), pk=pk
-    )
-    decision = request.decider.can(action, group)
-    if not decision:
-        raise PermissionDenied(decision.reason)
-    return group
-
-
 @dataclass
 class BulkPreview:
     """What adding a pasted list would do, shown before anything is added."""
@@ -500,7 +485,7 @@ def _preview(group: Group, viewer: User, entries: list[str]) -> BulkPreview:
 @groups_panel
 def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     """Add members: pick people, or paste/upload many → preview → confirm."""
-    group = _managed_group(request, pk, Action.MANAGE_MEMBERS)
+    group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     if request.method == "POST" and "confirm" in request.POST:
         ids = [int(v) for v in request.POST.getlist("user") if v.isdigit()]
         people = list(User.objects.filter(pk__in=ids, tenant_id=request.user.tenant_id))
@@ -536,7 +521,7 @@ def _report_added(request: HttpRequest, result: actions.AddMembersResult) -> Non
 @require_POST
 @groups_panel
 def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _managed_group(request, pk, Action.MANAGE_MEMBERS)
+    group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     person = get_object_or_404(
         User, pk=request.POST.get("user", 0), tenant_id=request.user.tenant_id
     )
@@ -551,7 +536,7 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @groups_panel
 def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _managed_group(request, pk, Action.MANAGE_OWNERS)
+    group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
     email = request.POST.get("email", "").strip().lower()
     person = User.objects.filter(email=email, tenant_id=request.user.tenant_id).first()
     if person is None:
@@ -568,7 +553,7 @@ def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @groups_panel
 def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _managed_group(request, pk, Action.MANAGE_OWNERS)
+    group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
     person = get_object_or_404(
         User, pk=request.POST.get("user", 0), tenant_id=request.user.tenant_id
     )

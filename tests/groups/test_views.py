@@ -1,0 +1,410 @@
+"""The panel's pages and endpoints: refusals, HTMX partials, no-JS fallbacks, query bounds."""
+
+import csv
+import io
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from groups import actions
+from groups.models import Group, JoinRequest, Membership, MembershipPolicy
+from tenants.models import AuditEvent
+from tests.conftest import set_settings
+from tests.factories import GroupFactory, UserFactory
+
+HTMX = {"HTTP_HX_REQUEST": "true"}
+
+
+def _query_count(client, url: str, **extra) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, **extra)
+    assert response.status_code == 200, response.content[:500]
+    return len(queries)
+
+
+def _people(tenant, count: int):
+    return [UserFactory(tenant=tenant, has_premium_license=False) for _ in range(count)]
+
+
+# --- Query bounds: the same count with 5 and with 200 rows ------------------------------------
+
+
+@pytest.mark.django_db
+def test_my_groups_discover_and_approvals_query_counts_dont_grow(client, tenant, owner):
+    """Each page's queries are counted with 5 and with 200 groups/requests; they must match."""
+    client.force_login(owner)
+    requesters = _people(tenant, 200)
+    counts = {}
+    for size in (5, 200):
+        Group.objects.filter(tenant=tenant).delete()
+        for n in range(size):
+            group = GroupFactory(
+                created_by=owner,
+                display_name=f"G{size}-{n}",
+                membership_policy=MembershipPolicy.OWNER_APPROVAL,
+            )
+            JoinRequest.objects.create(group=group, requester=requesters[n], justification="x")
+            Membership.objects.create(
+                group=group, user=requesters[n], added_via="owner", added_by=owner
+            )
+        counts[size] = {
+            url: _query_count(client, url)
+            for url in ("/", "/groups/", "/groups/?q=G&type=security", "/approvals/")
+        }
+    assert counts[5] == counts[200]
+    # session, user+tenant, General settings, "owns any group?" and the Approvals badge count (5),
+    # then the page's own reads: My groups = owned, joined, pending (3); Discover = count and
+    # page (2) plus the owners prefetch (1); Approvals = count, page, recently decided (3).
+    assert counts[200] == {"/": 8, "/groups/": 8, "/groups/?q=G&type=security": 8, "/approvals/": 8}
+
+
+@pytest.mark.django_db
+def test_group_page_query_count_doesnt_grow_with_members_and_requests(client, tenant, owner):
+    client.force_login(owner)
+    people = _people(tenant, 200)
+    counts = {}
+    for size in (5, 200):
+        group = GroupFactory(
+            created_by=owner, display_name=f"Big {size}", membership_policy="owner_approval"
+        )
+        Membership.objects.bulk_create(
+            Membership(group=group, user=p, added_via="owner", added_by=owner)
+            for p in people[:size]
+        )
+        JoinRequest.objects.bulk_create(
+            JoinRequest(group=group, requester=p, justification="x") for p in people[:size]
+        )
+        counts[size] = (
+            _query_count(client, f"/groups/{group.pk}/"),
+            _query_count(client, f"/groups/{group.pk}/members/?mq=Person", **HTMX),
+            _query_count(client, f"/groups/{group.pk}/members/add/"),
+        )
+    assert counts[5] == counts[200]
+    # Group page: the 5 of every page, the group with all decisions (1), owners (1), my request
+    # (1), members count and page (2), pending requests (1) = 11. The HTMX member list: session,
+    # user, settings, the group with its decisions, members count and page = 6. Add members:
+    # session, user, settings, owns-any, badge count, the group with its decision = 6.
+    assert counts[200] == (11, 6, 6)
+
+
+# --- Restrict access to Groups in the Access Panel -------------------------------------------
+
+
+@pytest.mark.django_db
+def test_restricted_non_admin_gets_no_groups_features(client, tenant, member, group):
+    set_settings(tenant, restrict_access_to_groups=True)
+    client.force_login(member)
+    home = client.get("/")
+    assert home.status_code == 200
+    assert b"Discover groups" not in home.content
+    assert b"Restrict access to Groups in the Access Panel" in home.content
+    for url in (
+        "/groups/",
+        f"/groups/{group.pk}/",
+        "/groups/new/",
+        "/approvals/",
+        "/people/search/?q=ri",
+    ):
+        assert client.get(url).status_code == 403, url
+    response = client.post(f"/groups/{group.pk}/leave/", **HTMX)
+    assert response.status_code == 403
+    assert response["HX-Retarget"] == "#messages"
+    assert Membership.objects.filter(group=group, user=member).exists()
+
+
+@pytest.mark.django_db
+def test_restriction_doesnt_apply_to_global_admins(client, tenant, tenant_admin):
+    set_settings(tenant, restrict_access_to_groups=True)
+    client.force_login(tenant_admin)
+    assert client.get("/groups/").status_code == 200
+
+
+# --- Owner isolation (seed scenario 1) -------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_owner_of_one_group_cant_reach_another_groups_members_or_requests(
+    client, tenant, group, requester
+):
+    manager = UserFactory(tenant=tenant)
+    travel = GroupFactory(created_by=manager, membership_policy="owner_approval")
+    client.force_login(manager)
+    page = client.get(f"/groups/{group.pk}/")
+    assert page.status_code == 200
+    assert b"Mia Member" not in page.content  # member list hidden
+    assert b"Launch work" not in page.content  # requests hidden
+    assert client.get(f"/groups/{group.pk}/members/", **HTMX).status_code == 403
+    assert client.get(f"/groups/{group.pk}/members.csv").status_code == 403
+    assert client.get(f"/groups/{group.pk}/members/add/").status_code == 403
+    join_request = JoinRequest.objects.get(group=group)
+    assert client.post(f"/requests/{join_request.pk}/approve/", **HTMX).status_code == 404
+    assert client.post(f"/requests/{join_request.pk}/approve/").status_code == 404
+    assert JoinRequest.objects.get(pk=join_request.pk).status == "pending"
+    approvals = client.get("/approvals/")
+    assert b"Rita Requester" not in approvals.content
+    assert travel.pk
+
+
+@pytest.mark.django_db
+def test_another_tenants_group_is_a_404(client, group, other_tenant_user):
+    client.force_login(other_tenant_user)
+    assert client.get(f"/groups/{group.pk}/").status_code == 404
+    assert client.post(f"/groups/{group.pk}/join/", {"justification": "x"}).status_code == 404
+
+
+# --- Joining, leaving, requests --------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_join_open_group_without_javascript(client, open_group, outsider):
+    client.force_login(outsider)
+    response = client.post(f"/groups/{open_group.pk}/join/", {"next": "/groups/"})
+    assert response.status_code == 302 and response["Location"] == "/groups/"
+    assert Membership.objects.filter(group=open_group, user=outsider).exists()
+    assert "You joined" in client.get("/groups/").content.decode()
+
+
+@pytest.mark.django_db
+def test_request_to_join_needs_a_justification(client, group, outsider):
+    client.force_login(outsider)
+    response = client.post(f"/groups/{group.pk}/join/", {"justification": ""}, follow=True)
+    assert "Business justification is required" in response.content.decode()
+    assert not JoinRequest.objects.filter(requester=outsider).exists()
+    client.post(f"/groups/{group.pk}/join/", {"justification": "Project Falcon"})
+    assert JoinRequest.objects.get(requester=outsider).status == "pending"
+
+
+@pytest.mark.django_db
+def test_unlicensed_user_sees_the_license_reason(client, open_group, unlicensed_user):
+    client.force_login(unlicensed_user)
+    assert "Premium license" in client.get("/groups/").content.decode()
+    response = client.post(f"/groups/{open_group.pk}/join/")
+    assert response.status_code == 403
+    assert not Membership.objects.filter(user=unlicensed_user).exists()
+
+
+@pytest.mark.django_db
+def test_cancel_request_from_my_groups(client, group, requester):
+    client.force_login(requester)
+    home = client.get("/").content.decode()
+    assert "Cancel request" in home
+    join_request = JoinRequest.objects.get(requester=requester)
+    client.post(f"/requests/{join_request.pk}/cancel/", {"next": "/"})
+    join_request.refresh_from_db()
+    assert join_request.status == "cancelled"
+
+
+@pytest.mark.django_db
+def test_approve_with_htmx_swaps_the_row(client, group, owner, requester):
+    client.force_login(owner)
+    join_request = JoinRequest.objects.get(requester=requester)
+    response = client.post(f"/requests/{join_request.pk}/approve/", **HTMX)
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert html.strip().startswith("<tr") and f'id="request-{join_request.pk}"' in html
+    assert "Approved" in html and owner.display_name in html
+    assert Membership.objects.filter(group=group, user=requester).exists()
+
+
+@pytest.mark.django_db
+def test_deny_with_reason_without_javascript(client, group, owner, requester):
+    client.force_login(owner)
+    join_request = JoinRequest.objects.get(requester=requester)
+    response = client.post(f"/requests/{join_request.pk}/deny/", {"reason": "Not this quarter"})
+    assert response.status_code == 302
+    join_request.refresh_from_db()
+    assert (join_request.status, join_request.decision_reason) == ("denied", "Not this quarter")
+
+
+@pytest.mark.django_db
+def test_approve_selected(client, tenant, owner):
+    group = GroupFactory(created_by=owner, membership_policy="owner_approval")
+    people = _people(tenant, 10)
+    requests = [
+        JoinRequest.objects.create(group=group, requester=p, justification="x") for p in people
+    ]
+    client.force_login(owner)
+    response = client.post(
+        "/approvals/approve-selected/", {"request": [r.pk for r in requests]}, follow=True
+    )
+    assert "Approved 10 requests" in response.content.decode()
+    assert Membership.objects.filter(group=group).count() == 10
+    assert AuditEvent.objects.filter(action="request.approved").count() == 10
+
+
+@pytest.mark.django_db
+def test_approvals_page_says_when_owners_may_not_manage_requests(client, tenant, group, owner):
+    set_settings(tenant, owners_can_manage_requests=False)
+    client.force_login(owner)
+    page = client.get("/approvals/").content.decode()
+    assert "Owners can manage group membership requests in the Access Panel" in page
+    assert "Launch work" not in page
+
+
+# --- Create and edit -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_create_group_in_the_panel(client, owner):
+    client.force_login(owner)
+    response = client.post(
+        "/groups/new/",
+        {
+            "display_name": "Hiking",
+            "description": "",
+            "group_type": "microsoft365",
+            "membership_policy": "open",
+        },
+    )
+    group = Group.objects.get(display_name="Hiking")
+    assert response["Location"] == f"/groups/{group.pk}/"
+    assert (group.source, group.created_by) == ("access_panel", owner)
+    assert list(group.ownerships.values_list("user", flat=True)) == [owner.pk]
+
+
+@pytest.mark.django_db
+def test_create_group_errors_are_shown_next_to_the_field(
+    client, owner, open_group, unlicensed_user
+):
+    client.force_login(owner)
+    response = client.post(
+        "/groups/new/",
+        {"display_name": "LUNCH CLUB", "group_type": "security", "membership_policy": "open"},
+    )
+    assert response.status_code == 200
+    assert "already exists" in str(response.context["form"].errors["display_name"])
+    client.force_login(unlicensed_user)
+    response = client.post(
+        "/groups/new/",
+        {"display_name": "Secret", "group_type": "security", "membership_policy": "owner_approval"},
+    )
+    assert "Premium license" in str(response.context["form"].errors["membership_policy"])
+    assert not Group.objects.filter(display_name="Secret").exists()
+
+
+@pytest.mark.django_db
+def test_create_form_offers_only_creatable_types(client, tenant, owner):
+    set_settings(tenant, users_can_create_security_groups=False)
+    client.force_login(owner)
+    choices = [
+        value
+        for value, _ in client.get("/groups/new/").context["form"].fields["group_type"].choices
+    ]
+    assert choices == ["microsoft365"]
+    set_settings(tenant, users_can_create_microsoft365_groups=False)
+    assert client.get("/groups/new/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_edit_group_refused_when_the_setting_is_no(client, tenant, group, owner):
+    set_settings(tenant, users_can_create_security_groups=False)
+    client.force_login(owner)
+    response = client.get(f"/groups/{group.pk}/edit/")
+    assert response.status_code == 403
+    assert "Users can create security groups" in response.content.decode()
+    page = client.get(f"/groups/{group.pk}/").content.decode()
+    assert "Edit group" not in page and "Add members" in page
+
+
+@pytest.mark.django_db
+def test_nul_in_input_is_a_clear_error_not_a_500(client, owner):
+    client.force_login(owner)
+    response = client.post(
+        "/groups/new/",
+        {"display_name": "a\x00b", "group_type": "security", "membership_policy": "open"},
+    )
+    assert response.status_code == 200
+    assert "NUL" in str(response.context["form"].errors)
+    assert client.get("/groups/?q=a%00b").status_code == 200
+
+
+# --- Add members: paste or upload many, preview first ----------------------------------------
+
+
+@pytest.mark.django_db
+def test_paste_50_emails_preview_then_add_47(client, tenant, owner):
+    group = GroupFactory(created_by=owner, membership_policy="closed")
+    people = _people(tenant, 47)
+    pasted = "\n".join(
+        [p.email for p in people] + ["ghost1@x.test", "ghost2@x.test", "not an email"]
+    )
+    client.force_login(owner)
+    preview = client.post(f"/groups/{group.pk}/members/add/", {"emails": pasted})
+    assert preview.status_code == 200
+    result = preview.context["preview"]
+    assert len(result.to_add) == 47
+    assert result.unknown == ["ghost1@x.test", "ghost2@x.test", "not an email"]
+    assert not Membership.objects.filter(group=group).exists()  # nothing added before confirming
+    response = client.post(
+        f"/groups/{group.pk}/members/add/",
+        {"confirm": "1", "user": [p.pk for p in result.to_add]},
+        follow=True,
+    )
+    assert "Added 47 members" in response.content.decode()
+    assert Membership.objects.filter(group=group).count() == 47
+
+
+@pytest.mark.django_db
+def test_csv_upload_preview_lists_other_tenant_people_as_unknown(
+    client, owner, member, other_tenant_user
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    group = GroupFactory(created_by=owner)
+    upload = SimpleUploadedFile(
+        "people.csv", f"name,email\nMia,{member.email}\nF,{other_tenant_user.email}\n".encode()
+    )
+    client.force_login(owner)
+    result = client.post(f"/groups/{group.pk}/members/add/", {"csv_file": upload}).context[
+        "preview"
+    ]
+    assert [p.pk for p in result.to_add] == [member.pk]
+    assert result.unknown == [other_tenant_user.email]
+
+
+@pytest.mark.django_db
+def test_people_search_stays_in_the_tenant(client, owner, member, other_tenant_user):
+    client.force_login(owner)
+    html = client.get("/people/search/?q=fe", **HTMX).content.decode()
+    assert other_tenant_user.email not in html
+    html = client.get("/people/search/?q=mia", **HTMX).content.decode()
+    assert member.email in html
+
+
+@pytest.mark.django_db
+def test_member_csv_export_is_injection_safe(client, tenant, owner):
+    group = GroupFactory(created_by=owner)
+    sneaky = UserFactory(tenant=tenant, display_name='=HYPERLINK("http://evil")')
+    actions.add_members(group, acting_user=owner, people=[sneaky])
+    client.force_login(owner)
+    response = client.get(f"/groups/{group.pk}/members.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert rows[0] == ["display_name", "email", "added_via", "member_since"]
+    assert rows[1][0].startswith("'=")
+
+
+@pytest.mark.django_db
+def test_remove_member_and_owners(client, group, owner, member, outsider):
+    client.force_login(owner)
+    client.post(f"/groups/{group.pk}/members/remove/", {"user": member.pk})
+    assert not Membership.objects.filter(group=group, user=member).exists()
+    client.post(f"/groups/{group.pk}/owners/add/", {"email": outsider.email})
+    assert group.ownerships.filter(user=outsider).exists()
+    client.post(f"/groups/{group.pk}/owners/remove/", {"user": outsider.pk})
+    assert not group.ownerships.filter(user=outsider).exists()
+    response = client.post(f"/groups/{group.pk}/owners/remove/", {"user": owner.pk}, follow=True)
+    assert "last owner" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_discover_htmx_search_returns_the_results_partial(client, open_group, owner):
+    client.force_login(owner)
+    partial = client.get("/groups/?q=lunch", **HTMX).content.decode()
+    assert 'id="results"' in partial and "Lunch club" in partial and "<html" not in partial
+    full = client.get("/groups/?q=lunch").content.decode()
+    assert "<html" in full
+    restore = client.get(
+        "/groups/?q=lunch", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
+    )
+    assert "<html" in restore.content.decode()
