@@ -306,7 +306,7 @@ def request_to_join(group: Group, *, acting_user: User, justification: str = "")
         actor=acting_user,
         action="group.joined" if is_open else "request.created",
         target=group,
-        data={"request": join_request.pk, "justification": justification},
+        data={"request": join_request.pk, "requester": acting_user, "justification": justification},
     )
     if not is_open:
         events.emit("request.created", tenant_id=group.tenant_id, request_id=join_request.pk)
@@ -353,6 +353,31 @@ def cancel_request(join_request: JoinRequest, *, acting_user: User) -> JoinReque
         data={"request": join_request.pk, "requester": join_request.requester},
     )
     return join_request
+
+
+def cancel_pending_requests_of(person: User, *, acting_user: User | None) -> int:
+    """Cancel a deactivated person's pending requests, one audit event each.
+
+    Called by tenants.actions.update_user inside its transaction; it checks no policy itself.
+    """
+    pending = JoinRequest.objects.select_for_update().filter(requester=person, status=Pending)
+    cancelled = 0
+    for join_request in pending.select_related("group"):
+        _close_request(
+            join_request,
+            status=JoinRequest.Status.CANCELLED,
+            acting_user=acting_user,
+            reason="The requester's account was deactivated.",
+        )
+        record_audit(
+            tenant=join_request.group.tenant_id,
+            actor=acting_user,
+            action="request.cancelled",
+            target=join_request.group,
+            data={"request": join_request.pk, "requester": person, "reason": "deactivated"},
+        )
+        cancelled += 1
+    return cancelled
 
 
 def _clean_reason(reason: str) -> str:

@@ -24,6 +24,6 @@ def navigation(request: HttpRequest) -> dict:
             "discover": panel,
             "approvals": approvals,
             "pending_count": requests_to_decide(user, decider=decider).count() if approvals else 0,
-            "admin_center": reverse("admin:index") if user.is_global_admin else "",
+            "admin_center": reverse("admin_center:home") if user.is_global_admin else "",
         }
     }

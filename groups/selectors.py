@@ -13,7 +13,7 @@ Pending = JoinRequest.Status.PENDING
 ROW_ACTIONS = (Action.JOIN, Action.LEAVE, Action.VIEW_MEMBERS)
 
 
-def _with_owners(queryset: QuerySet) -> QuerySet:
+def with_owners(queryset: QuerySet) -> QuerySet:
     return queryset.prefetch_related(
         Prefetch(
             "ownerships", queryset=Ownership.objects.select_related("user"), to_attr="owner_list"
@@ -59,7 +59,7 @@ def directory(
     if policy:
         groups = groups.filter(membership_policy=policy)
     groups = decider.annotate(groups, ROW_ACTIONS)
-    return _with_owners(with_viewer_status(groups, viewer)).order_by("display_name", "id")
+    return with_owners(with_viewer_status(groups, viewer)).order_by("display_name", "id")
 
 
 def with_viewer_status(groups: QuerySet, viewer: User) -> QuerySet:

@@ -5,7 +5,6 @@ objects through viewer-scoped selectors, so another tenant's object is a 404. Te
 receive the policy's decisions; they never decide.
 """
 
-import csv
 from dataclasses import dataclass
 from functools import wraps
 
@@ -29,6 +28,7 @@ from groups.policy import (
     can_use_groups_panel,
     creatable_types,
 )
+from tenants.csv_export import streaming_csv
 from tenants.errors import DomainError
 from tenants.models import User
 
@@ -287,27 +287,11 @@ def export_members(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     rows = selectors.group_members(group).values_list(
         "user__display_name", "user__email", "added_via", "created_at"
     )
-    writer = csv.writer(_Echo())
-    header = [("display_name", "email", "added_via", "member_since")]
-    lines = (
-        writer.writerow([_csv_safe(v) for v in row])
-        for part in (header, rows.iterator())
-        for row in part
+    return streaming_csv(
+        ("display_name", "email", "added_via", "member_since"),
+        rows.iterator(chunk_size=2000),
+        f"group-{group.pk}-members.csv",
     )
-    response = StreamingHttpResponse(lines, content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="group-{group.pk}-members.csv"'
-    return response
-
-
-class _Echo:
-    def write(self, value: str) -> str:
-        return value
-
-
-def _csv_safe(value) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in exported cells."""
-    text = value.isoformat() if hasattr(value, "isoformat") else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 # --- Joining, leaving, requests --------------------------------------------------------------
@@ -445,7 +429,7 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
         messages.success(request, f"Approved {approved} request{'s' if approved != 1 else ''}.")
     for line in refused:
         messages.error(request, line)
-    return redirect("approvals")
+    return redirect(_back(request, reverse("approvals")))
 
 
 # --- Members and owners (owners' tools) ------------------------------------------------------

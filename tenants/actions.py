@@ -156,6 +156,10 @@ def update_user(user: User, *, acting_user: User | None, **new_values: Any) -> U
     record_audit(
         tenant=locked.tenant, actor=acting_user, action="user.updated", target=locked, data=diff
     )
+    if "is_active" in diff and not locked.is_active:
+        from groups.actions import cancel_pending_requests_of  # groups builds on tenants
+
+        cancel_pending_requests_of(locked, acting_user=acting_user)
     return locked
 
 

@@ -76,11 +76,11 @@ class TenantScopedAdmin(admin.ModelAdmin):
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         """Choices in related fields are limited to the admin's tenant too."""
         field = super().formfield_for_foreignkey(db_field, request, **kwargs)
-        return _scope_choices(field, request)
+        return scope_choices(field, request)
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
-        return _scope_choices(field, request)
+        return scope_choices(field, request)
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         """A domain refusal (duplicate, seat limit, ...) rolls back and is shown as a message."""
@@ -91,7 +91,8 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return HttpResponseRedirect(request.get_full_path())
 
 
-def _scope_choices(field, request: HttpRequest):
+def scope_choices(field, request: HttpRequest):
+    """Limit a related field's choices to the admin's tenant (the operator sees all)."""
     if field is None or request.user.is_superuser:
         return field
     model = field.queryset.model

@@ -1,0 +1,102 @@
+"""Admin center forms: validation only; views call actions."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from tenants.models import AuditEvent, GeneralSettings, User
+
+YES_NO = [(True, "Yes"), (False, "No")]
+
+
+def _yes_no(field_name: str) -> forms.TypedChoiceField:
+    return forms.TypedChoiceField(
+        label=GeneralSettings._meta.get_field(field_name).verbose_name,
+        choices=YES_NO,
+        coerce=lambda value: value in (True, "True", "true", "1"),
+        widget=forms.RadioSelect,
+    )
+
+
+class GeneralSettingsForm(forms.Form):
+    """The five settings of SPEC section 2, labelled with their exact names."""
+
+    owners_can_manage_requests = _yes_no("owners_can_manage_requests")
+    restrict_access_to_groups = _yes_no("restrict_access_to_groups")
+    users_can_create_security_groups = _yes_no("users_can_create_security_groups")
+    users_can_create_microsoft365_groups = _yes_no("users_can_create_microsoft365_groups")
+    owners_who_can_assign_owners = forms.ChoiceField(
+        label="Owners who can assign members as group owners",
+        choices=GeneralSettings.OwnerAssigners.choices,
+        widget=forms.RadioSelect,
+    )
+    selected_owner_assigners = forms.CharField(
+        label="Selected users (emails, one per line)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "olivia@contoso.example"}),
+        help_text="With “Selected”, only these people may make another member a group owner.",
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant = tenant
+
+    def clean_selected_owner_assigners(self) -> list[User]:
+        raw = self.cleaned_data["selected_owner_assigners"]
+        if "\x00" in raw:
+            raise ValidationError("This field can't contain NUL characters.")
+        emails = list(
+            dict.fromkeys(
+                e.strip().lower() for e in raw.replace(",", "\n").splitlines() if e.strip()
+            )
+        )
+        people = list(User.objects.filter(tenant=self.tenant, email__in=emails, is_active=True))
+        unknown = sorted(set(emails) - {p.email for p in people})
+        if unknown:
+            raise ValidationError(f"Not active people of your organisation: {', '.join(unknown)}")
+        return people
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("owners_who_can_assign_owners") == "selected" and not cleaned.get(
+            "selected_owner_assigners"
+        ):
+            self.add_error("selected_owner_assigners", "With “Selected”, name at least one person.")
+        return cleaned
+
+
+class UserChangeForm(forms.Form):
+    role = forms.ChoiceField(label="Role", choices=User.Role.choices)
+    has_premium_license = forms.BooleanField(label="Premium license", required=False)
+    is_active = forms.BooleanField(label="Active (can sign in)", required=False)
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.CharField(label="Actor (name or email)", required=False, max_length=150)
+    action = forms.ChoiceField(label="Action", required=False)
+    group = forms.CharField(label="Target group (name)", required=False, max_length=256)
+    person = forms.EmailField(label="Target person (email)", required=False)
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, tenant, **kwargs):
+        super().__init__(*args, **kwargs)
+        actions = (
+            AuditEvent.objects.filter(tenant=tenant)
+            .order_by("action")
+            .values_list("action", flat=True)
+        )
+        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in actions.distinct()]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in ("actor", "group"):
+            if "\x00" in (cleaned.get(name) or ""):
+                self.add_error(name, "This field can't contain NUL characters.")
+        since, until = cleaned.get("since"), cleaned.get("until")
+        if since and until and since > until:
+            self.add_error("until", "“To” must not be before “From”.")
+        return cleaned
