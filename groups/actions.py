@@ -516,6 +516,20 @@ def _resolve_pending_request(group: Group, person: User, *, acting_user: User) -
     return pending.pk
 
 
+def _person_change(
+    group: Group, person: User, *, acting_user: User, audit_action: str, event: str, **data
+) -> None:
+    """Audit a change about one person in a group and announce it after commit."""
+    record_audit(
+        tenant=group.tenant_id,
+        actor=acting_user,
+        action=audit_action,
+        target=group,
+        data={"user": person, **data},
+    )
+    events.emit(event, tenant_id=group.tenant_id, group_id=group.pk, user_id=person.pk)
+
+
 @transaction.atomic
 def remove_member(group: Group, *, acting_user: User, person: User) -> None:
     """An owner (or global admin) removes someone from the group."""
@@ -524,15 +538,12 @@ def remove_member(group: Group, *, acting_user: User, person: User) -> None:
     deleted, _ = Membership.objects.filter(group=group, user=person).delete()
     if not deleted:
         raise DomainError(f"{person.display_name} isn't a member of this group.")
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action="member.removed",
-        target=group,
-        data={"user": person},
-    )
-    events.emit(
-        "membership.removed", tenant_id=group.tenant_id, group_id=group.pk, user_id=person.pk
+    _person_change(
+        group,
+        person,
+        acting_user=acting_user,
+        audit_action="member.removed",
+        event="membership.removed",
     )
 
 
@@ -548,14 +559,9 @@ def add_owner(group: Group, *, acting_user: User, person: User) -> Ownership:
     if owners.count() >= MAX_OWNERS_PER_GROUP:
         raise DomainError(f"A group can have at most {MAX_OWNERS_PER_GROUP} owners.")
     ownership = Ownership.objects.create(group=group, user=person, added_by=acting_user)
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action="owner.added",
-        target=group,
-        data={"user": person},
+    _person_change(
+        group, person, acting_user=acting_user, audit_action="owner.added", event="ownership.added"
     )
-    events.emit("ownership.added", tenant_id=group.tenant_id, group_id=group.pk, user_id=person.pk)
     return ownership
 
 
@@ -572,13 +578,10 @@ def remove_owner(group: Group, *, acting_user: User, person: User) -> None:
             "You can't remove the last owner of a self-service group: add another owner first."
         )
     owners.filter(user=person).delete()
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action="owner.removed",
-        target=group,
-        data={"user": person},
-    )
-    events.emit(
-        "ownership.removed", tenant_id=group.tenant_id, group_id=group.pk, user_id=person.pk
+    _person_change(
+        group,
+        person,
+        acting_user=acting_user,
+        audit_action="owner.removed",
+        event="ownership.removed",
     )

@@ -502,13 +502,19 @@ def _report_added(request: HttpRequest, result: actions.AddMembersResult) -> Non
         messages.error(request, f"{person.email}: {reason}")
 
 
+def _posted_person(request: HttpRequest) -> User:
+    """The person named by the form's `user` field, from the viewer's tenant (else 404)."""
+    user_id = request.POST.get("user", "")
+    return get_object_or_404(
+        User, pk=int(user_id) if user_id.isdigit() else 0, tenant_id=request.user.tenant_id
+    )
+
+
 @require_POST
 @groups_panel
 def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
-    person = get_object_or_404(
-        User, pk=request.POST.get("user", 0), tenant_id=request.user.tenant_id
-    )
+    person = _posted_person(request)
     _run(
         request,
         lambda: actions.remove_member(group, acting_user=request.user, person=person),
@@ -538,9 +544,7 @@ def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
 @groups_panel
 def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
-    person = get_object_or_404(
-        User, pk=request.POST.get("user", 0), tenant_id=request.user.tenant_id
-    )
+    person = _posted_person(request)
     _run(
         request,
         lambda: actions.remove_owner(group, acting_user=request.user, person=person),
