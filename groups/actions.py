@@ -565,6 +565,11 @@ def add_owner(group: Group, *, acting_user: User, person: User) -> Ownership:
     return ownership
 
 
+def may_remove_an_owner(group: Group, *, acting_user: User, owner_count: int) -> bool:
+    """The last-owner rule: a self-service group keeps an owner unless a global admin acts."""
+    return acting_user.is_global_admin or not group.is_self_service or owner_count > 1
+
+
 @transaction.atomic
 def remove_owner(group: Group, *, acting_user: User, person: User) -> None:
     """Remove an owner; only a global admin may remove the last owner of a self-service group."""
@@ -573,7 +578,7 @@ def remove_owner(group: Group, *, acting_user: User, person: User) -> None:
     owners = Ownership.objects.filter(group=group)
     if not owners.filter(user=person).exists():
         raise DomainError(f"{person.display_name} isn't an owner of this group.")
-    if group.is_self_service and owners.count() == 1 and not acting_user.is_global_admin:
+    if not may_remove_an_owner(group, acting_user=acting_user, owner_count=owners.count()):
         raise DomainError(
             "You can't remove the last owner of a self-service group: add another owner first."
         )

@@ -4,7 +4,6 @@ import csv
 import io
 
 from crispy_forms.helper import FormHelper
-from crispy_forms.layout import Submit
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -56,8 +55,9 @@ class GroupForm(forms.Form):
             del self.fields["group_type"]
         else:
             self.fields["group_type"].choices = [(t, GroupType(t).label) for t in group_types]
+        self.submit_label = submit_label
         self.helper = FormHelper()
-        self.helper.add_input(Submit("submit", submit_label))
+        self.helper.form_tag = False  # the template draws the form with Submit and Cancel
 
     def add_domain_error(self, error: DomainError) -> None:
         """Show an action's refusal next to the field it names (or above the form)."""

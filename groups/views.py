@@ -240,10 +240,13 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     group = get_object_or_404(decider.annotate(groups, GROUP_PAGE_ACTIONS), pk=pk)
     can = {action.value: decider.can(action, group) for action in GROUP_PAGE_ACTIONS}
+    owners = list(selectors.group_owners(group))
     context = {
         "group": group,
         "can": can,
-        "owners": selectors.group_owners(group),
+        "owners": owners,
+        "can_remove_owner": can["manage_owners"]
+        and actions.may_remove_an_owner(group, acting_user=request.user, owner_count=len(owners)),
         "join_form": JoinForm(),
         "my_request": JoinRequest.objects.filter(
             group=group, requester=request.user, status=JoinRequest.Status.PENDING
@@ -380,7 +383,13 @@ def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse
         )
     if request.htmx:
         join_request.refresh_from_db()
-        return render(request, "groups/approvals.html#request_row", {"req": join_request})
+        context = {
+            "req": join_request,
+            "pending_count": selectors.requests_to_decide(
+                request.user, decider=request.decider
+            ).count(),
+        }
+        return render(request, "groups/approvals.html#decided_row", context)
     return redirect(_back(request, reverse("approvals")))
 
 
@@ -427,6 +436,8 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
             refused.append(f"{join_request.requester.display_name}: {error}")
     if approved:
         messages.success(request, f"Approved {approved} request{'s' if approved != 1 else ''}.")
+    elif not refused:
+        messages.error(request, "None of the selected requests is waiting for your decision.")
     for line in refused:
         messages.error(request, line)
     return redirect(_back(request, reverse("approvals")))

@@ -403,10 +403,15 @@ def test_approve_selected_without_a_selection_says_so(
 def test_deny_with_reason_in_place(live_server, page, owner, requester, group, sign_in, csp_errors):
     sign_in(page, owner)
     page.goto(f"{live_server.url}/approvals/")
+    expect(page.locator("#pending-count")).to_have_text("1")
+    expect(page.locator("#nav-pending-count")).to_have_text("1")
     row = page.get_by_role("row").filter(has_text="Rita Requester")
     row.get_by_label("Reason (optional)").fill("Project has ended")
     row.get_by_role("button", name="Deny").click()
     expect(row.get_by_text("Denied", exact=True)).to_be_visible()
     expect(row).to_contain_text("“Project has ended”")
+    # The counts follow the decision without a reload (out-of-band swaps).
+    expect(page.locator("#pending-count")).to_have_text("0")
+    expect(page.locator("#nav-pending-count")).to_have_text("")
     assert not group.memberships.filter(user=requester).exists()
     assert csp_errors == []

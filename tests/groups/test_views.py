@@ -408,3 +408,28 @@ def test_discover_htmx_search_returns_the_results_partial(client, open_group, ow
         "/groups/?q=lunch", HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true"
     )
     assert "<html" in restore.content.decode()
+
+
+@pytest.mark.django_db
+def test_the_only_owner_is_not_offered_remove_owner(client, group, owner, tenant_admin):
+    client.force_login(owner)
+    assert "Remove owner" not in client.get(f"/groups/{group.pk}/").content.decode()
+    client.force_login(tenant_admin)  # a global admin may remove the last owner
+    assert "Remove owner" in client.get(f"/groups/{group.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_approve_selected_with_nothing_decidable_says_so(client, group, member, requester):
+    join_request = JoinRequest.objects.get(requester=requester)
+    client.force_login(member)
+    response = client.post(
+        "/approvals/approve-selected/", {"request": [join_request.pk]}, follow=True
+    )
+    assert "None of the selected requests is waiting for your decision" in response.content.decode()
+    assert JoinRequest.objects.get(pk=join_request.pk).status == "pending"
+
+
+@pytest.mark.django_db
+def test_times_read_just_now(client, group, requester):
+    client.force_login(requester)
+    assert "just now" in client.get(f"/groups/{group.pk}/").content.decode()
