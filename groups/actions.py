@@ -78,6 +78,12 @@ def _clean_description(description: str) -> str:
     )
 
 
+def _name_taken(display_name: str) -> DomainError:
+    return DomainError(
+        f"A group named “{display_name}” already exists in your organisation.", field="display_name"
+    )
+
+
 def _require_unique_name(
     tenant_id: int, display_name: str, *, excluding: int | None = None
 ) -> None:
@@ -85,10 +91,7 @@ def _require_unique_name(
     if excluding is not None:
         clashes = clashes.exclude(pk=excluding)
     if clashes.exists():
-        raise DomainError(
-            f"A group named {display_name!r} already exists in your organisation.",
-            field="display_name",
-        )
+        raise _name_taken(display_name)
 
 
 def _group_snapshot(group: Group) -> dict[str, Any]:
@@ -176,10 +179,7 @@ def create_group(
                 created_by=acting_user,
             )
     except IntegrityError:  # a concurrent create took the name between check and insert
-        raise DomainError(
-            f"A group named {display_name!r} already exists in your organisation.",
-            field="display_name",
-        ) from None
+        raise _name_taken(display_name) from None
     Ownership.objects.bulk_create(
         Ownership(group=group, user=owner, added_by=acting_user)
         for owner in initial_owners.values()
