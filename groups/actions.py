@@ -230,7 +230,11 @@ def update_group(group: Group, *, acting_user: User, **new_values: Any) -> Group
         return group
     for name, value in new_values.items():
         setattr(group, name, value)
-    group.save(update_fields=[*new_values, "updated_at"])
+    try:
+        with transaction.atomic():
+            group.save(update_fields=[*new_values, "updated_at"])
+    except IntegrityError:  # a concurrent rename took the name between check and save
+        raise _name_taken(group.display_name) from None
     record_audit(
         tenant=group.tenant_id, actor=acting_user, action="group.updated", target=group, data=diff
     )
