@@ -6,11 +6,15 @@ So a change made here obeys the same rules and writes the same audit events as t
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
+from django.utils.html import format_html
 
 from groups import actions
 from groups.models import Group, JoinRequest, Membership, Ownership
 from tenants.admin import TenantScopedAdmin, scope_choices
 from tenants.errors import DomainError
+
+MAX_INLINE_MEMBERS = 200
 
 
 class NoReassignForm(forms.ModelForm):
@@ -68,7 +72,21 @@ class GroupAdmin(TenantScopedAdmin):
     list_filter = ["group_type", "membership_policy", "source"]
     search_fields = ["display_name", "description"]
     inlines = [OwnershipInline, MembershipInline]
-    readonly_fields = ["source", "created_by", "created_at", "updated_at"]
+    readonly_fields = ["source", "created_by", "created_at", "updated_at", "members_link"]
+
+    def get_inline_instances(self, request, obj=None):
+        """Big groups are managed on the panel's paginated group page, not in one huge form."""
+        inlines = super().get_inline_instances(request, obj)
+        if obj is not None and obj.memberships.count() > MAX_INLINE_MEMBERS:
+            inlines = [inline for inline in inlines if not isinstance(inline, MembershipInline)]
+        return inlines
+
+    @admin.display(description="Members")
+    def members_link(self, obj):
+        url = reverse("group_detail", args=[obj.pk])
+        return format_html(
+            '{} — <a href="{}">manage on the group page</a>', obj.memberships.count(), url
+        )
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))

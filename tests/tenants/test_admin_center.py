@@ -510,3 +510,22 @@ def test_admin_center_query_counts_are_pinned_and_independent_of_data_size(
         "/admin-center/users/": 7,
         "/admin-center/audit/": 7,
     }
+
+
+@pytest.mark.django_db
+def test_big_groups_are_managed_on_the_group_page_not_in_a_huge_admin_form(
+    client, tenant, tenant_admin, owner
+):
+    from groups.admin import MAX_INLINE_MEMBERS
+
+    group = GroupFactory(created_by=owner)
+    people = [
+        UserFactory(tenant=tenant, has_premium_license=False) for _ in range(MAX_INLINE_MEMBERS + 1)
+    ]
+    Membership.objects.bulk_create(
+        Membership(group=group, user=p, added_via="owner") for p in people
+    )
+    client.force_login(tenant_admin)
+    html = client.get(f"/admin/groups/group/{group.pk}/change/").content.decode()
+    assert "memberships-TOTAL_FORMS" not in html
+    assert f"{MAX_INLINE_MEMBERS + 1} — " in html and f"/groups/{group.pk}/" in html
