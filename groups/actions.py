@@ -156,7 +156,7 @@ def create_group(
     policy = membership_policy or default_policy(source, group_type)
     display_name = _clean_name(display_name)
     description = _clean_description(description)
-    User.objects.select_for_update().filter(pk=acting_user.pk).first()  # serialise the 250 limit
+    User.objects.select_for_update(no_key=True).filter(pk=acting_user.pk).first()  # the 250 limit
     require_create(acting_user, group_type=group_type, membership_policy=policy, source=source)
     extra_owners = _same_tenant_people(owners, acting_user.tenant_id, field="owners")
     _require_unique_name(acting_user.tenant_id, display_name)
@@ -318,8 +318,12 @@ def request_to_join(group: Group, *, acting_user: User, justification: str = "")
 
 
 def _lock_request(join_request: JoinRequest) -> JoinRequest:
+    """Lock the request's group, then the request: the same order as every group action,
+    so deciding, adding members, deleting the group and deactivating people can't deadlock."""
+    group_id = JoinRequest.objects.values_list("group_id", flat=True).get(pk=join_request.pk)
+    Group.objects.select_for_update().filter(pk=group_id).first()
     return (
-        JoinRequest.objects.select_for_update()
+        JoinRequest.objects.select_for_update(of=("self",))
         .select_related("group", "requester")
         .get(pk=join_request.pk)
     )
@@ -364,7 +368,9 @@ def cancel_pending_requests_of(person: User, *, acting_user: User | None) -> int
 
     Called by tenants.actions.update_user inside its transaction; it checks no policy itself.
     """
-    pending = JoinRequest.objects.select_for_update().filter(requester=person, status=Pending)
+    pending = JoinRequest.objects.select_for_update(of=("self",)).filter(
+        requester=person, status=Pending
+    )
     cancelled = 0
     for join_request in pending.select_related("group"):
         _close_request(
@@ -398,6 +404,8 @@ def approve_request(
     join_request = _lock_request(join_request)  # two deciders at once: the second sees it decided
     require(acting_user, Action.DECIDE_REQUEST, join_request)
     _require_pending(join_request)
+    if not join_request.requester.is_active:
+        raise DomainError(f"{join_request.requester.display_name}'s account is deactivated.")
     reason = _clean_reason(reason)
     _close_request(
         join_request, status=JoinRequest.Status.APPROVED, acting_user=acting_user, reason=reason

@@ -132,6 +132,12 @@ class GroupAdmin(TenantScopedAdmin):
     def delete_model(self, request, obj):
         actions.delete_group(obj, acting_user=request.user)
 
+    def get_deleted_objects(self, objs, request):
+        """delete_group removes a group's owners, members and requests with it (and audits it),
+        so deleting a group needs no separate permission on those rows."""
+        deleted, model_count, _, protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, set(), protected
+
     def save_formset(self, request, form, formset, change):
         """Owner and member rows are added and removed by actions (rules + audit events)."""
         group = form.instance

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from groups.models import Ownership
-from groups.policy import Decider, can_use_groups_panel
+from groups.policy import Decider
 from groups.selectors import requests_to_decide
 
 
@@ -16,7 +16,7 @@ def navigation(request: HttpRequest) -> dict:
     if htmx and not htmx.history_restore_request:
         return {"nav": {}}  # a partial swap has no navigation to draw
     decider = getattr(request, "decider", None) or Decider(user)  # shared with the view
-    panel = bool(can_use_groups_panel(user, settings=decider.settings))
+    panel = bool(decider.groups_panel())
     approvals = panel and (user.is_global_admin or Ownership.objects.filter(user=user).exists())
     return {
         "nav": {

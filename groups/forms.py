@@ -113,13 +113,21 @@ class BulkMembersForm(forms.Form):
         if upload.size > 2 * 1024 * 1024:
             raise ValidationError("The file is larger than 2 MB.")
         try:
-            return upload.read().decode("utf-8-sig")
+            text = upload.read().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise ValidationError("The file isn't UTF-8 text.") from None
+        if "\x00" in text:
+            raise ValidationError("The file contains NUL characters: is it really a CSV file?")
+        return text
 
     def clean(self):
         cleaned = super().clean()
-        entries = parse_email_entries(cleaned.get("emails", ""), cleaned.get("csv_file", ""))
+        try:
+            entries = parse_email_entries(cleaned.get("emails", ""), cleaned.get("csv_file", ""))
+        except csv.Error:
+            raise ValidationError(
+                {"csv_file": "The file isn't a readable CSV (one email per cell, UTF-8 text)."}
+            ) from None
         if not entries and not self.errors:
             raise ValidationError("Paste at least one email address or upload a CSV file.")
         if len(entries) > MAX_BULK_ENTRIES:
@@ -134,7 +142,7 @@ def parse_email_entries(pasted: str, csv_text: str) -> list[str]:
     for chunk in pasted.replace(";", "\n").replace(",", "\n").splitlines():
         if chunk.strip():
             entries.append(chunk.strip().lower())
-    for row in csv.reader(io.StringIO(csv_text)):
+    for row in csv.reader(io.StringIO(csv_text, newline="")):  # \r, \n or \r\n line ends
         for cell in row:
             cell = cell.strip().lower()
             if "@" in cell:

@@ -329,6 +329,10 @@ class Decider:
             self._settings = general_settings(self.user)
         return self._settings
 
+    def groups_panel(self) -> Decision:
+        """May this user use the panel's groups features? (Refusals first: no settings read.)"""
+        return can_use_groups_panel(self.user, settings=None if self.refusal else self.settings)
+
     def rules(self, action: str, model: type[Model]) -> list[Rule]:
         key = (action, model)
         if key not in self._rules:
@@ -351,13 +355,16 @@ class Decider:
             }
         )
 
-    def can(self, action: str, obj: Group | JoinRequest) -> Decision:
+    def can(
+        self, action: str, obj: Group | JoinRequest, *, use_annotation: bool = True
+    ) -> Decision:
+        """Read the decision from the row's annotation (made by this Decider) or query it."""
         if self.refusal:
             return Decision(False, self.refusal)
         model = type(obj)
         if model not in (Group, JoinRequest):
             return Decision(False, Reason.unknown_action(action))
-        failed = getattr(obj, f"_policy_{action}", None)
+        failed = getattr(obj, f"_policy_{action}", None) if use_annotation else None
         if failed is None:
             failed = (
                 self.annotate(model.objects.filter(pk=obj.pk), [action])
@@ -390,8 +397,11 @@ def requests_for(user: User, action: str) -> QuerySet:
 
 
 def can(user: User, action: str, obj: Group | JoinRequest) -> Decision:
-    """May `user` do `action` to this group or request? (Two queries: settings and the row.)"""
-    return Decider(user).can(action, obj)
+    """May `user` do `action` to this group or request? (Two queries: settings and the row.)
+
+    Always asks the database: an annotation on `obj` may have been made for someone else.
+    """
+    return Decider(user).can(action, obj, use_annotation=False)
 
 
 def require(user: User, action: str, obj: Group | JoinRequest) -> None:

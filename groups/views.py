@@ -5,6 +5,7 @@ objects through viewer-scoped selectors, so another tenant's object is a 404. Te
 receive the policy's decisions; they never decide.
 """
 
+import re
 from dataclasses import dataclass
 from functools import wraps
 
@@ -25,7 +26,6 @@ from groups.policy import (
     Decider,
     Decision,
     can_create,
-    can_use_groups_panel,
     creatable_types,
 )
 from tenants.csv_export import streaming_csv
@@ -52,7 +52,7 @@ def groups_panel(view):
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         request.decider = Decider(request.user)
-        decision = can_use_groups_panel(request.user, settings=request.decider.settings)
+        decision = request.decider.groups_panel()
         if not decision:
             raise PermissionDenied(decision.reason)
         return view(request, *args, **kwargs)
@@ -62,6 +62,14 @@ def groups_panel(view):
 
 def _page(request: HttpRequest, queryset, *, size: int = PAGE_SIZE):
     return Paginator(queryset, size).get_page(request.GET.get("page"))
+
+
+ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within a 64-bit id
+
+
+def _posted_ids(request: HttpRequest, field: str) -> list[int]:
+    """The well-formed ids posted in `field`; anything else is ignored."""
+    return [int(value) for value in request.POST.getlist(field) if ID.fullmatch(value)]
 
 
 def _back(request: HttpRequest, default: str) -> str:
@@ -99,15 +107,18 @@ def _group_for(request: HttpRequest, pk: int, *, require: str | None = None, als
 @require_GET
 def my_groups(request: HttpRequest) -> HttpResponse:
     decider = request.decider = Decider(request.user)
-    panel = can_use_groups_panel(request.user, settings=decider.settings)
+    panel = decider.groups_panel()
     context = {"nav_active": "my_groups", "panel": panel}
     if panel:
-        joined = list(selectors.groups_im_in(request.user, decider=decider)[:100])
-        for group in joined:
+        owned = Paginator(selectors.groups_i_own(request.user, decider=decider), PAGE_SIZE)
+        joined = Paginator(selectors.groups_im_in(request.user, decider=decider), PAGE_SIZE)
+        joined_page = joined.get_page(request.GET.get("joined"))
+        joined_page.object_list = list(joined_page.object_list)
+        for group in joined_page:
             group.can_leave = decider.can(Action.LEAVE, group)  # read from the row, no query
         context |= {
-            "owned": selectors.groups_i_own(request.user, decider=decider)[:100],
-            "joined": joined,
+            "owned": owned.get_page(request.GET.get("owned")),
+            "joined": joined_page,
             "pending": selectors.my_pending_requests(request.user, decider=decider),
             "can_create_any": bool(creatable_types(request.user, settings=decider.settings)),
         }
@@ -421,7 +432,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
 @require_POST
 @groups_panel
 def approve_selected(request: HttpRequest) -> HttpResponse:
-    ids = [int(v) for v in request.POST.getlist("request") if v.isdigit()][:200]
+    ids = _posted_ids(request, "request")[:200]
     if not ids:
         messages.error(request, "Select at least one request to approve.")
         return redirect("approvals")
@@ -482,7 +493,7 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     """Add members: pick people, or paste/upload many → preview → confirm."""
     group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     if request.method == "POST" and "confirm" in request.POST:
-        ids = [int(v) for v in request.POST.getlist("user") if v.isdigit()]
+        ids = _posted_ids(request, "user")
         people = list(User.objects.filter(pk__in=ids, tenant_id=request.user.tenant_id))
         if not people:
             messages.error(request, "Select at least one person to add.")
@@ -517,7 +528,7 @@ def _posted_person(request: HttpRequest) -> User:
     """The person named by the form's `user` field, from the viewer's tenant (else 404)."""
     user_id = request.POST.get("user", "")
     return get_object_or_404(
-        User, pk=int(user_id) if user_id.isdigit() else 0, tenant_id=request.user.tenant_id
+        User, pk=int(user_id) if ID.fullmatch(user_id) else 0, tenant_id=request.user.tenant_id
     )
 
 
@@ -539,7 +550,9 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
 def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
     email = request.POST.get("email", "").strip().lower()
-    person = User.objects.filter(email=email, tenant_id=request.user.tenant_id).first()
+    person = None
+    if is_email(email):
+        person = User.objects.filter(email=email, tenant_id=request.user.tenant_id).first()
     if person is None:
         messages.error(request, f"No one in your organisation has the email address “{email}”.")
     else:

@@ -4,7 +4,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from tenants.audit import changes, record_audit
 from tenants.errors import DomainError
@@ -105,16 +105,22 @@ def create_user(
     password: str | None = None,
 ) -> User:
     """A new person in the tenant's directory."""
+    if tenant is None:
+        raise DomainError("Choose the user's tenant.", field="tenant")
     require_administer(acting_user, tenant)
     Tenant.objects.select_for_update().get(pk=tenant.pk)  # serialise seat counting
-    user = _insert_user(
-        tenant=tenant,
-        email=email,
-        display_name=display_name,
-        role=role,
-        premium=premium,
-        password=password,
-    )
+    try:
+        with transaction.atomic():
+            user = _insert_user(
+                tenant=tenant,
+                email=email,
+                display_name=display_name,
+                role=role,
+                premium=premium,
+                password=password,
+            )
+    except IntegrityError:  # the same email created at the same moment elsewhere
+        raise DomainError(f"A user with the email {email} already exists.", field="email") from None
     record_audit(
         tenant=tenant,
         actor=acting_user,
@@ -134,7 +140,9 @@ def update_user(user: User, *, acting_user: User | None, **new_values: Any) -> U
     unknown = set(new_values) - set(USER_EDITABLE_FIELDS)
     if unknown:
         raise DomainError(f"These user fields can't be changed here: {', '.join(sorted(unknown))}.")
-    locked = User.objects.select_for_update().get(pk=user.pk)
+    # NO KEY UPDATE: rows that merely reference this user (a membership being approved right
+    # now) don't wait for it, so deactivation can't deadlock with approvals.
+    locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
     require_administer(acting_user, locked.tenant)
     if new_values.get("role", locked.role) not in User.Role.values:
         raise DomainError(f"{new_values['role']!r} is not a role.", field="role")
@@ -147,7 +155,11 @@ def update_user(user: User, *, acting_user: User | None, **new_values: Any) -> U
     diff = changes(before, new_values)
     if not diff:
         return locked
-    if new_values.get("has_premium_license") and not locked.has_premium_license:
+    holds_seat = locked.has_premium_license and locked.is_active
+    will_hold_seat = new_values.get("has_premium_license", locked.has_premium_license) and (
+        new_values.get("is_active", locked.is_active)
+    )
+    if will_hold_seat and not holds_seat:  # licensing, or reactivating a licensed person
         Tenant.objects.select_for_update().get(pk=locked.tenant_id)
         _require_premium_seat(locked.tenant, excluding=locked)
     for field, value in new_values.items():

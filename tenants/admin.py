@@ -160,10 +160,10 @@ class UserAdmin(TenantScopedAdmin):
         return [*filters, "tenant"] if request.user.is_superuser else filters
 
     def get_fields(self, request, obj=None):
-        fields = ["email", "display_name", "role", "has_premium_license", "is_active"]
-        if request.user.is_superuser and obj is None:
-            fields.insert(2, "tenant")
-        return fields
+        if obj is not None:
+            return ["email", "display_name", "role", "has_premium_license", "is_active"]
+        fields = ["email", "display_name", "role", "has_premium_license"]  # new people are active
+        return [*fields[:2], "tenant", *fields[2:]] if request.user.is_superuser else fields
 
     def get_readonly_fields(self, request, obj=None):
         return ["email"] if obj is not None else []

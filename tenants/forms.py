@@ -70,6 +70,9 @@ class UserChangeForm(forms.Form):
     is_active = forms.BooleanField(label="Active (can sign in)", required=False)
 
 
+FIRST_YEAR, LAST_YEAR = 1970, 9998  # beyond these, date arithmetic with time zones overflows
+
+
 class AuditFilterForm(forms.Form):
     actor = forms.CharField(label="Actor (name or email)", required=False, max_length=150)
     action = forms.ChoiceField(label="Action", required=False)
@@ -97,6 +100,10 @@ class AuditFilterForm(forms.Form):
             if "\x00" in (cleaned.get(name) or ""):
                 self.add_error(name, "This field can't contain NUL characters.")
         since, until = cleaned.get("since"), cleaned.get("until")
+        for name, day in (("since", since), ("until", until)):
+            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(name, f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+                cleaned.pop(name, None)
         if since and until and since > until:
             self.add_error("until", "“To” must not be before “From”.")
         return cleaned

@@ -87,3 +87,50 @@ def test_twenty_simultaneous_joins_of_an_open_group_make_one_membership(on_postg
     )
     assert sum(isinstance(o, JoinRequest) for o in outcomes) == 1, outcomes
     assert Membership.objects.filter(group=group, user=joiner).count() == 1
+
+
+def _deadlocks(outcomes: list) -> list:
+    return [o for o in outcomes if isinstance(o, Exception) and "deadlock" in str(o).lower()]
+
+
+@pytest.mark.parametrize("other", ["add_members", "delete_group", "deactivate_requester", "cancel"])
+def test_deciding_races_other_changes_without_deadlock(on_postgres, tenant, other):
+    """Every action locks the group before the request (and people with NO KEY UPDATE)."""
+    from tenants.actions import update_user
+
+    owner = UserFactory(tenant=tenant)
+    for round_number in range(6):
+        requester = UserFactory(tenant=tenant)
+        group = GroupFactory(
+            created_by=owner,
+            display_name=f"{other} {round_number}",
+            membership_policy=MembershipPolicy.OWNER_APPROVAL,
+        )
+        join_request = actions.request_to_join(group, acting_user=requester, justification="x")
+        competitor = {
+            "add_members": lambda g=group, r=requester: actions.add_members(
+                g, acting_user=owner, people=[r]
+            ),
+            "delete_group": lambda g=group: actions.delete_group(g, acting_user=owner),
+            "deactivate_requester": lambda r=requester: update_user(
+                r, acting_user=None, is_active=False
+            ),
+            "cancel": lambda jr=join_request, r=requester: actions.cancel_request(
+                jr, acting_user=r
+            ),
+        }[other]
+        outcomes = _race(
+            [lambda jr=join_request: actions.approve_request(jr, acting_user=owner), competitor]
+        )
+        assert _deadlocks(outcomes) == [], outcomes
+        unexpected = [
+            o for o in outcomes if isinstance(o, Exception) and not isinstance(o, DomainError)
+        ]
+        if other == "delete_group":  # the approval may find the request gone with its group
+            unexpected = [o for o in unexpected if type(o).__name__ != "DoesNotExist"]
+        assert unexpected == [], outcomes
+        assert (
+            JoinRequest.objects.filter(requester=requester, status="pending").count() == 0
+            or other == "x"
+        )
+        assert Membership.objects.filter(user=requester).count() <= 1
