@@ -330,3 +330,20 @@ def test_row_actions_stay_in_view(
     in_view(page.get_by_role("checkbox", name="Select all"), "Select all (Approvals)")
     in_view(page.get_by_role("button", name="Approve", exact=True), "Approve (Approvals)")
     in_view(page.get_by_role("button", name="Deny"), "Deny (Approvals)")
+
+
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/admin-center/settings/", "admin-settings"),
+        ("/admin-center/groups/", "admin-groups"),
+        ("/admin-center/groups/new/", "admin-create-group"),
+        ("/admin-center/requests/", "admin-requests"),
+        ("/admin-center/users/", "admin-users"),
+        ("/admin-center/audit/", "admin-audit"),
+    ],
+)
+def test_admin_center_pages(live_server, page, tenant_admin, group, sign_in, audit, path, name):
+    sign_in(page, tenant_admin)
+    page.goto(f"{live_server.url}{path}")
+    audit(page, name)
