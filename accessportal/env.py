@@ -45,7 +45,7 @@ def email_settings(url: str) -> dict[str, object]:
         raise ImproperlyConfigured(f"EMAIL_URL scheme {parts.scheme!r} is not one of {known}")
     config: dict[str, object] = {"EMAIL_BACKEND": EMAIL_BACKENDS[parts.scheme]}
     if parts.scheme.startswith("smtp"):
-        query = parse_qs(parts.query)
+        query = parse_qs(parts.query, keep_blank_values=True)
         config.update(
             EMAIL_HOST=parts.hostname or "localhost",
             EMAIL_PORT=parts.port or (465 if parts.scheme == "smtps" else 587),

@@ -1,0 +1,80 @@
+"""Settings from environment variables: the README's table, with clear errors for bad values."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from accessportal.env import email_settings, env_bool, env_list
+
+
+def test_email_url_schemes():
+    assert email_settings("console:")["EMAIL_BACKEND"].endswith("console.EmailBackend")
+    assert email_settings("locmem:")["EMAIL_BACKEND"].endswith("locmem.EmailBackend")
+    smtp = email_settings("smtp://mailer:p%40ss@mail.example.com:2525?tls")
+    assert smtp["EMAIL_HOST"] == "mail.example.com" and smtp["EMAIL_PORT"] == 2525
+    assert smtp["EMAIL_HOST_USER"] == "mailer" and smtp["EMAIL_HOST_PASSWORD"] == "p@ss"
+    assert smtp["EMAIL_USE_TLS"] is True and smtp["EMAIL_USE_SSL"] is False
+    assert email_settings("smtps://u:p@mail.example.com")["EMAIL_PORT"] == 465
+    with pytest.raises(ImproperlyConfigured, match="EMAIL_URL scheme 'pigeon'"):
+        email_settings("pigeon://coop")
+
+
+def test_booleans_and_lists(monkeypatch):
+    monkeypatch.setenv("X_FLAG", "yes")
+    assert env_bool("X_FLAG", default=False) is True
+    monkeypatch.setenv("X_FLAG", "maybe")
+    with pytest.raises(ImproperlyConfigured, match="X_FLAG must be"):
+        env_bool("X_FLAG", default=False)
+    monkeypatch.setenv("X_HOSTS", " a.example , b.example ,")
+    assert env_list("X_HOSTS", []) == ["a.example", "b.example"]
+    assert env_list("X_UNSET", ["d"]) == ["d"]
+
+
+def _settings_value(expression: str, **env: str) -> str:
+    code = (
+        f"import django, os; django.setup(); from django.conf import settings; print({expression})"
+    )
+    base = {
+        k: v for k, v in os.environ.items() if k not in ("DEBUG", "SECRET_KEY", "ALLOWED_HOSTS")
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**base, "DJANGO_SETTINGS_MODULE": "accessportal.settings", **env},
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+def test_sso_is_configured_from_the_environment():
+    apps = _settings_value(
+        "settings.SOCIALACCOUNT_PROVIDERS['openid_connect']['APPS']",
+        OIDC_SERVER_URL="https://idp.example.com/realms/contoso",
+        OIDC_CLIENT_ID="access-panel",
+        OIDC_CLIENT_SECRET="s3cret",
+        OIDC_PROVIDER_NAME="Contoso SSO",
+    )
+    assert "'provider_id': 'sso'" in apps and "Contoso SSO" in apps and "idp.example.com" in apps
+
+
+def test_the_development_key_is_refused_beyond_localhost():
+    code = "import django; django.setup()"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            **{k: v for k, v in os.environ.items() if k != "SECRET_KEY"},
+            "DJANGO_SETTINGS_MODULE": "accessportal.settings",
+            "DEBUG": "1",
+            "ALLOWED_HOSTS": "panel.example.com",
+        },
+    )
+    assert result.returncode != 0
+    assert "SECRET_KEY must be set when the site is served beyond localhost" in result.stderr
