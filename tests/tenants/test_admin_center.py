@@ -206,6 +206,9 @@ def test_premium_seats_are_shown_and_enforced(client, tenant, tenant_admin, unli
 
 @pytest.mark.django_db
 def test_deactivating_cancels_pending_requests_and_sign_in(client, tenant_admin, group, requester):
+    signed_in_elsewhere = client.__class__()
+    signed_in_elsewhere.force_login(requester)
+    assert signed_in_elsewhere.get("/").status_code == 200
     client.force_login(tenant_admin)
     before = AuditEvent.objects.count()
     client.post(
@@ -221,6 +224,7 @@ def test_deactivating_cancels_pending_requests_and_sign_in(client, tenant_admin,
         "user.updated",
     ]
     assert AuditEvent.objects.count() == before + 2
+    assert signed_in_elsewhere.get("/").status_code == 302  # their open session ends too
     client.logout()
     client.post("/accounts/login/", {"login": requester.email, "password": PASSWORD})
     assert "_auth_user_id" not in client.session
