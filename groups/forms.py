@@ -18,6 +18,13 @@ from groups.models import (
 )
 from tenants.errors import DomainError
 
+SEARCH_MAX = 100
+
+
+def search_term(params, name: str = "q") -> str:
+    """A search box's value from GET parameters: trimmed, without NUL, at most 100 characters."""
+    return params.get(name, "").strip().replace("\x00", "")[:SEARCH_MAX]
+
 
 def _refuse_nul(value: str) -> None:
     if "\x00" in (value or ""):

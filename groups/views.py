@@ -19,7 +19,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from groups import actions, selectors
-from groups.forms import BulkMembersForm, DecisionForm, GroupForm, JoinForm, is_email
+from groups.forms import (
+    BulkMembersForm,
+    DecisionForm,
+    GroupForm,
+    JoinForm,
+    is_email,
+    search_term,
+)
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import (
     Action,
@@ -141,7 +148,7 @@ class GroupRow:
 @vary_on_headers("HX-Request")
 @groups_panel
 def discover_groups(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip().replace("\x00", "")[:100]
+    search = search_term(request.GET)
     group_type = request.GET.get("type", "")
     policy = request.GET.get("policy", "")
     groups = selectors.directory(
@@ -275,7 +282,7 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _members_context(request: HttpRequest, group: Group) -> dict:
-    search = request.GET.get("mq", "").strip().replace("\x00", "")[:100]
+    search = search_term(request.GET, "mq")
     members = selectors.group_members(group, search=search)
     return {"members_page": _page(request, members), "mq": search}
 
@@ -581,8 +588,7 @@ def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
 @groups_panel
 def people_search(request: HttpRequest) -> HttpResponse:
     """People picker autocomplete: the viewer's tenant directory, 10 at a time."""
-    raw = request.GET.get("q") or request.GET.get("email") or ""
-    search = raw.strip().replace("\x00", "")[:100]
+    search = search_term(request.GET) or search_term(request.GET, "email")
     people = selectors.tenant_people(request.user, search=search)[:10] if len(search) >= 2 else []
     field = request.GET.get("field", "email")
     return render(

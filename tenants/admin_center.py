@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from groups import actions as group_actions
 from groups import selectors
-from groups.forms import GroupForm
+from groups.forms import GroupForm, search_term
 from groups.models import Group, GroupSource, GroupType, MembershipPolicy, Ownership
 from groups.policy import Decider
 from tenants import actions
@@ -97,7 +97,7 @@ def general_settings(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_center_view
 def groups(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip().replace("\x00", "")[:100]
+    search = search_term(request.GET)
     filters = {
         "group_type": (request.GET.get("type", ""), GroupType.values),
         "source": (request.GET.get("source", ""), GroupSource.values),
@@ -186,7 +186,7 @@ def _seats(tenant) -> dict:
 @require_GET
 @admin_center_view
 def users(request: HttpRequest) -> HttpResponse:
-    search = request.GET.get("q", "").strip().replace("\x00", "")[:100]
+    search = search_term(request.GET)
     people = User.objects.filter(tenant_id=request.user.tenant_id)
     if search:
         people = people.filter(Q(display_name__icontains=search) | Q(email__icontains=search))
