@@ -3,7 +3,6 @@
 from django.http import HttpRequest
 from django.urls import reverse
 
-from groups.models import Ownership
 from groups.policy import Decider
 from groups.selectors import requests_to_decide
 
@@ -17,7 +16,7 @@ def navigation(request: HttpRequest) -> dict:
         return {"nav": {}}  # a partial swap has no navigation to draw
     decider = getattr(request, "decider", None) or Decider(user)  # shared with the view
     panel = bool(decider.groups_panel())
-    approvals = panel and (user.is_global_admin or Ownership.objects.filter(user=user).exists())
+    approvals = decider.shows_approvals()
     return {
         "nav": {
             "my_groups": True,

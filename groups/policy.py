@@ -132,6 +132,7 @@ class Decision:
 
     allowed: bool
     reason: str = ""
+    field: str | None = None  # the form field a refusal is about, when there is one
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -333,6 +334,25 @@ class Decider:
         """May this user use the panel's groups features? (Refusals first: no settings read.)"""
         return can_use_groups_panel(self.user, settings=None if self.refusal else self.settings)
 
+    def shows_approvals(self) -> bool:
+        """Approvals is for global admins and for owners (even when the setting stops them
+        deciding: the page then says why)."""
+        if not self.groups_panel():
+            return False
+        return self.user.is_global_admin or Ownership.objects.filter(user=self.user).exists()
+
+    def for_every_group(self, action: str) -> Decision:
+        """The action's refusal that holds whatever the group (a setting, a license), if any.
+
+        Approvals uses it to say why no request can be decided, instead of an empty list.
+        """
+        if self.refusal:
+            return Decision(False, self.refusal)
+        for rule in self.rules(action, Group):
+            if rule.condition is False:
+                return Decision(False, rule.reason)
+        return ALLOWED
+
     def rules(self, action: str, model: type[Model]) -> list[Rule]:
         key = (action, model)
         if key not in self._rules:
@@ -441,12 +461,12 @@ def can_create(
     if source == GroupSource.ADMIN_CENTER:
         return Decision(False, Reason.ADMIN_ONLY)
     if group_type not in SELF_SERVICE_TYPES:
-        return Decision(False, Reason.NOT_SELF_SERVICE)
+        return Decision(False, Reason.NOT_SELF_SERVICE, field="group_type")
     settings = settings or general_settings(user)
     if not _creation_allowed(settings, group_type):
-        return Decision(False, Reason.create_off(group_type))
+        return Decision(False, Reason.create_off(group_type), field="group_type")
     if membership_policy == MembershipPolicy.OWNER_APPROVAL and not user.has_premium_license:
-        return Decision(False, Reason.CREATE_OWNER_APPROVAL_LICENSE)
+        return Decision(False, Reason.CREATE_OWNER_APPROVAL_LICENSE, field="membership_policy")
     if Group.objects.filter(created_by=user).count() >= MAX_GROUPS_CREATED_PER_USER:
         return Decision(False, Reason.CREATE_LIMIT)
     return ALLOWED

@@ -195,26 +195,27 @@ def create_group(request: HttpRequest) -> HttpResponse:
         )
     form = GroupForm(request.POST or None, group_types=types, submit_label="Create group")
     if request.method == "POST" and form.is_valid():
-        try:
-            group = actions.create_group(
-                acting_user=request.user,
-                source=GroupSource.ACCESS_PANEL,
-                **form.cleaned_data,
-            )
-        except (DomainError, PermissionDenied) as error:
-            form.add_domain_error(_as_domain_error(error))
+        decision = can_create(
+            request.user,
+            group_type=form.cleaned_data["group_type"],
+            membership_policy=form.cleaned_data["membership_policy"],
+            settings=request.decider.settings,
+        )
+        if not decision:  # shown next to the field it is about (the action checks it again)
+            form.add_error(decision.field, decision.reason)
         else:
-            messages.success(request, f"Group “{group.display_name}” created. You're its owner.")
-            return redirect("group_detail", pk=group.pk)
+            try:
+                group = actions.create_group(
+                    acting_user=request.user, source=GroupSource.ACCESS_PANEL, **form.cleaned_data
+                )
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                messages.success(
+                    request, f"Group “{group.display_name}” created. You're its owner."
+                )
+                return redirect("group_detail", pk=group.pk)
     return render(request, "groups/group_form.html", {"form": form, "title": "Create group"})
-
-
-def _as_domain_error(error: Exception) -> DomainError:
-    if isinstance(error, DomainError):
-        return error
-    return DomainError(
-        str(error), field="membership_policy" if "owner approval" in str(error) else None
-    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -429,9 +430,7 @@ def approvals(request: HttpRequest) -> HttpResponse:
         "nav_active": "approvals",
         "page": _page(request, pending, size=50),
         "recent": recent,
-        "owners_manage": decider.settings.owners_can_manage_requests
-        or request.user.is_global_admin,
-        "has_license": request.user.has_premium_license or request.user.is_global_admin,
+        "deciding": decider.for_every_group(Action.DECIDE_REQUESTS),
     }
     return render(request, "groups/approvals.html", context)
 
@@ -476,15 +475,16 @@ class BulkPreview:
 
 def _preview(group: Group, viewer: User, entries: list[str]) -> BulkPreview:
     valid = [e for e in entries if is_email(e)]
-    people = {u.email.lower(): u for u in User.objects.filter(email__in=valid)}
+    # Only the viewer's tenant: another organisation's people are as unknown as strangers.
+    people = {u.email: u for u in User.objects.filter(tenant_id=viewer.tenant_id, email__in=valid)}
     members = set(
         group.memberships.filter(user__in=people.values()).values_list("user_id", flat=True)
     )
     preview = BulkPreview([], [], [], [])
     for entry in entries:
         person = people.get(entry)
-        if person is None or person.tenant_id != viewer.tenant_id:
-            preview.unknown.append(entry)  # another tenant's people are as unknown as strangers
+        if person is None:
+            preview.unknown.append(entry)
         elif not person.is_active:
             preview.refused.append((entry, "This account is deactivated."))
         elif person.pk in members:

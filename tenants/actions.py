@@ -83,7 +83,7 @@ def _insert_user(
 
 
 def _require_premium_seat(tenant: Tenant, *, excluding: User | None = None) -> None:
-    holders = User.objects.filter(tenant=tenant, has_premium_license=True, is_active=True)
+    holders = tenant.premium_seat_holders()
     if excluding is not None:
         holders = holders.exclude(pk=excluding.pk)
     if holders.count() >= tenant.premium_seats:

@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponseRedirect
 from tenants import actions
 from tenants.errors import DomainError
 from tenants.models import AuditEvent, GeneralSettings, Tenant, User
+from tenants.permissions import can_administer
 
 admin.site.site_header = "Access Panel administration"
 admin.site.site_title = "Access Panel admin"
@@ -44,14 +45,7 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return obj
 
     def _allowed(self, request: HttpRequest, obj=None) -> bool:
-        user = request.user
-        if not user.is_active:
-            return False
-        if user.is_superuser:
-            return True
-        if not user.is_global_admin:
-            return False
-        return obj is None or self._tenant_id(obj) == user.tenant_id
+        return can_administer(request.user, None if obj is None else self._tenant_id(obj))
 
     def _tenant_id(self, obj) -> int | None:
         for part in self.tenant_path.split("__")[:-1]:

@@ -175,7 +175,7 @@ def requests(request: HttpRequest) -> HttpResponse:
 
 
 def _seats(tenant) -> dict:
-    used = User.objects.filter(tenant=tenant, has_premium_license=True, is_active=True).count()
+    used = tenant.premium_seat_holders().count()
     return {
         "used": used,
         "total": tenant.premium_seats,

@@ -21,6 +21,10 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def premium_seat_holders(self):
+        """The people who use a Premium seat: licensed and active."""
+        return self.users.filter(has_premium_license=True, is_active=True)
+
 
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True

@@ -5,13 +5,20 @@ from django.core.exceptions import PermissionDenied
 from tenants.models import Tenant, User
 
 
-def can_administer(user: User | None, tenant: Tenant) -> bool:
-    """The operator (or an operator command, user None) and the tenant's own global admins."""
+def can_administer(user: User | None, tenant: Tenant | int | None) -> bool:
+    """The operator (or an operator command, user None) and the tenant's own global admins.
+
+    `tenant` may be a Tenant, its id, or None for "any tenant this user administers" (Django
+    admin asks that before it has an object).
+    """
     if user is None:
         return True
     if not user.is_active:
         return False
-    return user.is_superuser or (user.is_global_admin and user.tenant_id == tenant.pk)
+    if user.is_superuser:
+        return True
+    tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
+    return user.is_global_admin and (tenant_id is None or tenant_id == user.tenant_id)
 
 
 def require_administer(user: User | None, tenant: Tenant) -> None:

@@ -435,3 +435,12 @@ def test_approve_selected_with_nothing_decidable_says_so(client, group, member, 
 def test_times_read_just_now(client, group, requester):
     client.force_login(requester)
     assert "just now" in client.get(f"/groups/{group.pk}/").content.decode()
+
+
+@pytest.mark.django_db
+def test_approvals_tells_an_unlicensed_owner_why_they_cant_decide(client, unlicensed_user):
+    GroupFactory(created_by=unlicensed_user)
+    client.force_login(unlicensed_user)
+    page = client.get("/approvals/").content.decode()
+    assert "Approving or denying requests needs a Premium license" in page
+    assert "for a license" in page
