@@ -3,6 +3,7 @@
 import os
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
@@ -54,4 +55,32 @@ def email_settings(url: str) -> dict[str, object]:
             EMAIL_USE_TLS=parts.scheme == "smtp+tls" or "tls" in query,
             EMAIL_USE_SSL=parts.scheme == "smtps",
         )
+    return config
+
+
+def database_settings(
+    url: str, *, conn_max_age: int = 0, pool: bool = False, test_name: str = ""
+) -> dict[str, object]:
+    """DATABASES["default"] from DATABASE_URL and the connection settings (README's table).
+
+    PostgreSQL: JIT off (an OLTP app's short queries only pay its compile time); connections
+    either live `conn_max_age` seconds (sync workers) or come from psycopg's pool (threaded
+    servers: `pool` needs CONN_MAX_AGE 0). SQLite (the demo): writers wait for each other
+    (IMMEDIATE transactions, 20 s timeout), and the test database is a file (`test_name`) so
+    a test's worker process can open it.
+    """
+    config = dj_database_url.parse(url, conn_max_age=conn_max_age, conn_health_checks=True)
+    options = config.setdefault("OPTIONS", {})
+    if config["ENGINE"] == "django.db.backends.postgresql":
+        options["options"] = f"{options.get('options', '')} -c jit=off".strip()
+        if pool:
+            options["pool"] = True
+            config["CONN_MAX_AGE"] = 0
+    elif config["ENGINE"] == "django.db.backends.sqlite3":
+        if pool:
+            raise ImproperlyConfigured("DB_POOL needs PostgreSQL; SQLite has no connection pool")
+        options.update(timeout=20, transaction_mode="IMMEDIATE")
+        config["CONN_MAX_AGE"] = 0
+        if test_name:
+            config["TEST"] = {"NAME": test_name}
     return config

@@ -3,11 +3,10 @@
 import os
 from pathlib import Path
 
-import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from accessportal.env import email_settings, env_bool, env_list
+from accessportal.env import database_settings, email_settings, env_bool, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -42,8 +41,11 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "template_partials",
     "csp",
-    "tenants",
+    "tenants",  # before django_tasks_db: its db_worker command adds the periodic jobs
     "groups",
+    "admincenter",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -59,7 +61,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "tenants.middleware.HtmxRefusalMiddleware",
+    "tenants.web.RefusalMiddleware",
     "tenants.middleware.RejectNulMiddleware",
 ]
 
@@ -84,16 +86,13 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": dj_database_url.config(
-        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}", conn_max_age=60, conn_health_checks=True
+    "default": database_settings(
+        os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", "0")),
+        pool=env_bool("DB_POOL", default=False),
+        test_name=str(BASE_DIR / "test-db.sqlite3"),
     )
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # Wait for a writer instead of failing at once when the demo server and a command overlap.
-    # IMMEDIATE: a writing transaction takes the lock at BEGIN, so concurrent requests wait
-    # for each other (up to `timeout` seconds) instead of failing with "database is locked".
-    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "tenants.User"
@@ -139,6 +138,15 @@ if os.environ.get("OIDC_SERVER_URL"):
             "settings": {"server_url": os.environ["OIDC_SERVER_URL"]},
         }
     )
+
+# Background work (docs/events.md): django-tasks with its database backend, run by
+# `manage.py db_worker`; the outbox's delivery settings can be tuned from the environment.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+OUTBOX = {
+    "LEASE_SECONDS": int(os.environ.get("OUTBOX_LEASE_SECONDS", "300")),
+    "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12")),
+    "BACKOFF_CAP_SECONDS": int(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", "3600")),
+}
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):

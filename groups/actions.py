@@ -1,18 +1,20 @@
 """Every write to groups, memberships, ownerships and join requests.
 
-Each action: atomic → lock what it decides on → policy check → state check (DomainError with a
-clear message) → write → exactly one audit event per change → domain events on commit.
-Views, admin, API, commands and test setup all go through here.
+Each action: atomic → lock what it decides on → policy check → state check → write → one
+audit row and one outbox event per change (tenants/events.py), in the same transaction.
+Refusals are tenants.errors kinds: NotAllowed (the policy's reason), Conflict (the state),
+Invalid (an input, with its field). Bulk actions are set-based: adding 5,000 people or deciding
+500 requests costs the same dozen queries as one (tests/groups/test_bulk.py pins the counts).
+Lock order, everywhere: groups (by id), then requests, then people (NO KEY UPDATE).
+Every caller goes through here: views, Django admin, the Admin center, commands, test setup.
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from groups import events
 from groups.models import (
     DECISION_REASON_MAX,
     DESCRIPTION_MAX,
@@ -27,16 +29,12 @@ from groups.models import (
     MembershipPolicy,
     Ownership,
 )
-from groups.policy import (
-    MAX_OWNERS_PER_GROUP,
-    Action,
-    Reason,
-    require,
-    require_create,
-)
-from tenants.audit import changes, record_audit
-from tenants.errors import DomainError
-from tenants.models import User
+from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, require
+from groups.selectors import AddMembersResult, classify_for_adding
+from tenants.actors import Actor, as_actor
+from tenants.errors import Conflict, Invalid, NotAllowed, Refusal
+from tenants.events import Change, changes, record, record_many
+from tenants.models import EventKind, User
 
 Pending = JoinRequest.Status.PENDING
 
@@ -44,14 +42,14 @@ Pending = JoinRequest.Status.PENDING
 def clean_text(
     value: str | None, *, field: str, label: str, max_length: int, required: bool
 ) -> str:
-    """Strip a text input and check it; a DomainError names the field and the limit."""
+    """Strip a text input and check it; an Invalid refusal names the field and the limit."""
     value = (value or "").strip()
     if "\x00" in value:
-        raise DomainError(f"{label} can't contain NUL characters.", field=field)
+        raise Invalid(f"{label} can't contain NUL characters.", field=field)
     if required and not value:
-        raise DomainError(f"{label} is required.", field=field)
+        raise Invalid(f"{label} is required.", field=field)
     if len(value) > max_length:
-        raise DomainError(
+        raise Invalid(
             f"{label} can be at most {max_length:,} characters (it has {len(value):,}).",
             field=field,
         )
@@ -60,11 +58,7 @@ def clean_text(
 
 def _clean_name(display_name: str) -> str:
     return clean_text(
-        display_name,
-        field="display_name",
-        label="Name",
-        max_length=DISPLAY_NAME_MAX,
-        required=True,
+        display_name, field="display_name", label="Name", max_length=DISPLAY_NAME_MAX, required=True
     )
 
 
@@ -78,8 +72,14 @@ def _clean_description(description: str) -> str:
     )
 
 
-def _name_taken(display_name: str) -> DomainError:
-    return DomainError(
+def _clean_reason(reason: str) -> str:
+    return clean_text(
+        reason, field="reason", label="Reason", max_length=DECISION_REASON_MAX, required=False
+    )
+
+
+def _name_taken(display_name: str) -> Conflict:
+    return Conflict(
         f"A group named “{display_name}” already exists in your organisation.", field="display_name"
     )
 
@@ -94,7 +94,7 @@ def _require_unique_name(
         raise _name_taken(display_name)
 
 
-def _group_snapshot(group: Group) -> dict[str, Any]:
+def _group_snapshot(group: Group) -> dict:
     return {
         "display_name": group.display_name,
         "description": group.description,
@@ -105,7 +105,7 @@ def _group_snapshot(group: Group) -> dict[str, Any]:
 
 
 def default_policy(source: str, group_type: str) -> str:
-    """The seed's defaults table: which membership policy a new group gets from each source."""
+    """The creation-defaults table (docs/creation-defaults.md): a new group's policy."""
     if group_type not in SELF_SERVICE_TYPES:
         return MembershipPolicy.CLOSED
     if source == GroupSource.ACCESS_PANEL or group_type == GroupType.MICROSOFT365:
@@ -113,12 +113,12 @@ def default_policy(source: str, group_type: str) -> str:
     return MembershipPolicy.CLOSED  # security groups from the API or the admin center
 
 
-def creator_becomes_owner(source: str, creator: User) -> bool:
-    """The seed's defaults table: who owns a new group from each source."""
-    if source == GroupSource.ADMIN_CENTER:
-        return False  # "Owner is not assigned automatically at group creation"
+def creator_becomes_owner(source: str, actor: Actor) -> bool:
+    """The creation-defaults table (docs/creation-defaults.md): who owns a new group."""
+    if actor.user is None or source == GroupSource.ADMIN_CENTER:
+        return False  # SCIM clients and jobs own nothing; "not assigned automatically"
     if source == GroupSource.API:
-        return not creator.is_global_admin
+        return not actor.user.is_global_admin
     return True
 
 
@@ -127,16 +127,29 @@ def _same_tenant_people(people: Iterable[User], tenant_id: int, *, field: str) -
     strangers = [p for p in people if p.tenant_id != tenant_id or not p.is_active]
     if strangers:
         names = ", ".join(p.email for p in strangers)
-        raise DomainError(
+        raise Invalid(
             f"These people aren't active users of your organisation: {names}.", field=field
         )
     return people
 
 
+def _lock_group(group: Group | int) -> Group:
+    pk = group.pk if isinstance(group, Group) else group
+    return Group.objects.select_for_update().get(pk=pk)
+
+
+def _group_change(group: Group, data: dict, **payload) -> Change:
+    """A change about a group: readable `data` for the audit log, ids for the outbox event."""
+    return Change(target=group, data=data, payload={"group_id": group.pk, **payload})
+
+
+# --- Groups ----------------------------------------------------------------------------------
+
+
 @transaction.atomic
 def create_group(
     *,
-    acting_user: User,
+    actor: Actor | User,
     display_name: str,
     group_type: str,
     source: str,
@@ -144,72 +157,70 @@ def create_group(
     membership_policy: str | None = None,
     owners: Iterable[User] = (),
 ) -> Group:
-    """Create a group with the defaults of its source (SPEC section 1) and audit it."""
+    """Create a group with the defaults of its source (docs/creation-defaults.md)."""
+    actor = as_actor(actor)
     if group_type not in GroupType.values:
-        raise DomainError(f"{group_type!r} is not a group type.", field="group_type")
+        raise Invalid(f"{group_type!r} is not a group type.", field="group_type")
     if source not in GroupSource.values:
-        raise DomainError(f"{source!r} is not a group source.", field="source")
+        raise Invalid(f"{source!r} is not a group source.", field="source")
     if membership_policy is not None and membership_policy not in MembershipPolicy.values:
-        raise DomainError(
+        raise Invalid(
             f"{membership_policy!r} is not a membership policy.", field="membership_policy"
         )
+    if actor.tenant_id is None:
+        raise Invalid("A group belongs to a tenant: act as one of its people or its SCIM client.")
     policy = membership_policy or default_policy(source, group_type)
     display_name = _clean_name(display_name)
     description = _clean_description(description)
-    User.objects.select_for_update(no_key=True).filter(pk=acting_user.pk).first()  # the 250 limit
-    require_create(acting_user, group_type=group_type, membership_policy=policy, source=source)
-    extra_owners = _same_tenant_people(owners, acting_user.tenant_id, field="owners")
-    _require_unique_name(acting_user.tenant_id, display_name)
-    initial_owners = {p.pk: p for p in extra_owners}
-    if creator_becomes_owner(source, acting_user):
-        initial_owners.setdefault(acting_user.pk, acting_user)
+    if actor.user is not None:  # the creator's row serialises their 250-groups limit
+        User.objects.select_for_update(no_key=True).filter(pk=actor.user.pk).first()
+    Decider(actor).create(group_type=group_type, membership_policy=policy, source=source).require()
+    initial_owners = {p.pk: p for p in _same_tenant_people(owners, actor.tenant_id, field="owners")}
+    _require_unique_name(actor.tenant_id, display_name)
+    if creator_becomes_owner(source, actor):
+        initial_owners.setdefault(actor.user.pk, actor.user)
     if len(initial_owners) > MAX_OWNERS_PER_GROUP:
-        raise DomainError(
-            f"A group can have at most {MAX_OWNERS_PER_GROUP} owners.", field="owners"
-        )
+        raise Invalid(Reason.OWNER_LIMIT, field="owners")
     try:
         with transaction.atomic():
             group = Group.objects.create(
-                tenant_id=acting_user.tenant_id,
+                tenant_id=actor.tenant_id,
                 display_name=display_name,
                 description=description,
                 group_type=group_type,
                 source=source,
                 membership_policy=policy,
-                created_by=acting_user,
+                created_by=actor.user,
             )
     except IntegrityError:  # a concurrent create took the name between check and insert
         raise _name_taken(display_name) from None
     Ownership.objects.bulk_create(
-        Ownership(group=group, user=owner, added_by=acting_user)
-        for owner in initial_owners.values()
+        Ownership(group=group, user=owner, added_by=actor.user) for owner in initial_owners.values()
     )
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action="group.created",
+    record(
+        EventKind.GROUP_CREATED,
+        actor=actor,
+        tenant_id=group.tenant_id,
         target=group,
         data={**_group_snapshot(group), "owners": sorted(p.email for p in initial_owners.values())},
+        payload={"group_id": group.pk, "owner_ids": sorted(initial_owners)},
     )
-    events.emit("group.created", tenant_id=group.tenant_id, group_id=group.pk)
     return group
-
-
-def _lock_group(group: Group) -> Group:
-    return Group.objects.select_for_update().get(pk=group.pk)
 
 
 EDITABLE_GROUP_FIELDS = ("display_name", "description", "membership_policy")
 
 
 @transaction.atomic
-def update_group(group: Group, *, acting_user: User, **new_values: Any) -> Group:
+def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
     """Change a group's name, description or membership policy."""
+    actor = as_actor(actor)
     unknown = set(new_values) - set(EDITABLE_GROUP_FIELDS)
     if unknown:
-        raise DomainError(f"These group fields can't be changed: {', '.join(sorted(unknown))}.")
+        raise Invalid(f"These group fields can't be changed: {', '.join(sorted(unknown))}.")
     group = _lock_group(group)
-    require(acting_user, Action.EDIT, group)
+    decider = Decider(actor)
+    decider.can(Action.EDIT, group, use_annotation=False).require()
     if "display_name" in new_values:
         new_values["display_name"] = _clean_name(new_values["display_name"])
         _require_unique_name(group.tenant_id, new_values["display_name"], excluding=group.pk)
@@ -217,15 +228,10 @@ def update_group(group: Group, *, acting_user: User, **new_values: Any) -> Group
         new_values["description"] = _clean_description(new_values["description"])
     policy = new_values.get("membership_policy", group.membership_policy)
     if policy not in MembershipPolicy.values:
-        raise DomainError(f"{policy!r} is not a membership policy.", field="membership_policy")
-    if (
-        policy != group.membership_policy
-        and policy == MembershipPolicy.OWNER_APPROVAL
-        and not acting_user.is_global_admin
-        and not acting_user.has_premium_license
-    ):
-        raise DomainError(Reason.CREATE_OWNER_APPROVAL_LICENSE, field="membership_policy")
-    diff = changes({f: getattr(group, f) for f in new_values}, new_values)
+        raise Invalid(f"{policy!r} is not a membership policy.", field="membership_policy")
+    if policy != group.membership_policy:
+        decider.choose_policy(policy).require()
+    diff = changes({name: getattr(group, name) for name in new_values}, new_values)
     if not diff:
         return group
     for name, value in new_values.items():
@@ -235,55 +241,58 @@ def update_group(group: Group, *, acting_user: User, **new_values: Any) -> Group
             group.save(update_fields=[*new_values, "updated_at"])
     except IntegrityError:  # a concurrent rename took the name between check and save
         raise _name_taken(group.display_name) from None
-    record_audit(
-        tenant=group.tenant_id, actor=acting_user, action="group.updated", target=group, data=diff
+    record(
+        EventKind.GROUP_UPDATED,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        target=group,
+        data=diff,
+        payload={"group_id": group.pk, "fields": sorted(diff)},
     )
-    events.emit("group.updated", tenant_id=group.tenant_id, group_id=group.pk)
     return group
 
 
 @transaction.atomic
-def delete_group(group: Group, *, acting_user: User) -> None:
+def delete_group(group: Group, *, actor: Actor | User) -> None:
     """Delete a group with its memberships, ownerships and requests (the audit log keeps it)."""
+    actor = as_actor(actor)
     group = _lock_group(group)
-    require(acting_user, Action.DELETE, group)
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action="group.deleted",
+    require(actor, Action.DELETE, group)
+    member_ids = sorted(group.memberships.values_list("user_id", flat=True))
+    owners = list(group.ownerships.values_list("user_id", "user__email").order_by("user__email"))
+    record(
+        EventKind.GROUP_DELETED,
+        actor=actor,
+        tenant_id=group.tenant_id,
         target=group,
         data={
             **_group_snapshot(group),
-            "members": group.memberships.count(),
-            "owners": sorted(group.ownerships.values_list("user__email", flat=True)),
+            "members": len(member_ids),
+            "owners": [email for _, email in owners],
+        },
+        payload={
+            "group_id": group.pk,
+            "member_ids": member_ids,
+            "owner_ids": sorted(pk for pk, _ in owners),
         },
     )
-    group_id, tenant_id = group.pk, group.tenant_id
     group.delete()
-    events.emit("group.deleted", tenant_id=tenant_id, group_id=group_id)
 
 
-def _is_member(group: Group, user: User) -> bool:
-    return Membership.objects.filter(group=group, user=user).exists()
-
-
-def _add_membership(group: Group, user: User, *, acting_user: User | None, via: str) -> Membership:
-    membership = Membership.objects.create(
-        group=group, user=user, added_by=acting_user, added_via=via
-    )
-    events.emit("membership.added", tenant_id=group.tenant_id, group_id=group.pk, user_id=user.pk)
-    return membership
+# --- Joining, leaving and requests -------------------------------------------------------------
 
 
 @transaction.atomic
-def request_to_join(group: Group, *, acting_user: User, justification: str = "") -> JoinRequest:
+def request_to_join(group: Group, *, actor: Actor | User, justification: str = "") -> JoinRequest:
     """Join an open group at once, or ask the owners of an owner-approval group."""
+    actor = as_actor(actor)
     group = _lock_group(group)  # serialises concurrent requests for this group
-    require(acting_user, Action.JOIN, group)
-    if _is_member(group, acting_user):
-        raise DomainError("You're already a member of this group.")
-    if JoinRequest.objects.filter(group=group, requester=acting_user, status=Pending).exists():
-        raise DomainError(
+    require(actor, Action.JOIN, group)
+    person = actor.user
+    if Membership.objects.filter(group=group, user=person).exists():
+        raise Conflict("You're already a member of this group.")
+    if JoinRequest.objects.filter(group=group, requester=person, status=Pending).exists():
+        raise Conflict(
             "You already asked to join this group; your request is waiting for an owner."
         )
     is_open = group.membership_policy == MembershipPolicy.OPEN
@@ -297,308 +306,363 @@ def request_to_join(group: Group, *, acting_user: User, justification: str = "")
     now = timezone.now()
     join_request = JoinRequest.objects.create(
         group=group,
-        requester=acting_user,
+        requester=person,
         justification=justification,
         status=JoinRequest.Status.APPROVED if is_open else Pending,
         decision_reason="Open group: approved automatically." if is_open else "",
         decided_at=now if is_open else None,
     )
     if is_open:
-        _add_membership(group, acting_user, acting_user=acting_user, via=Membership.Via.JOIN)
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action="group.joined" if is_open else "request.created",
-        target=group,
-        data={"request": join_request.pk, "requester": acting_user, "justification": justification},
-    )
-    if not is_open:
-        events.emit("request.created", tenant_id=group.tenant_id, request_id=join_request.pk)
-    return join_request
-
-
-def _lock_request(join_request: JoinRequest) -> JoinRequest:
-    """Lock the request's group, then the request: the same order as every group action,
-    so deciding, adding members, deleting the group and deactivating people can't deadlock."""
-    group_id = JoinRequest.objects.values_list("group_id", flat=True).get(pk=join_request.pk)
-    Group.objects.select_for_update().filter(pk=group_id).first()
-    return (
-        JoinRequest.objects.select_for_update(of=("self",))
-        .select_related("group", "requester")
-        .get(pk=join_request.pk)
-    )
-
-
-def _require_pending(join_request: JoinRequest) -> None:
-    if join_request.status != Pending:
-        raise DomainError(f"This request is already {join_request.get_status_display().lower()}.")
-
-
-def _close_request(
-    join_request: JoinRequest, *, status: str, acting_user: User | None, reason: str
-) -> None:
-    join_request.status = status
-    join_request.decided_by = acting_user
-    join_request.decided_at = timezone.now()
-    join_request.decision_reason = reason
-    join_request.save(update_fields=["status", "decided_by", "decided_at", "decision_reason"])
-
-
-@transaction.atomic
-def cancel_request(join_request: JoinRequest, *, acting_user: User) -> JoinRequest:
-    """The requester (or a global admin) withdraws a pending request."""
-    join_request = _lock_request(join_request)
-    require(acting_user, Action.CANCEL_REQUEST, join_request)
-    _require_pending(join_request)
-    _close_request(
-        join_request, status=JoinRequest.Status.CANCELLED, acting_user=acting_user, reason=""
-    )
-    record_audit(
-        tenant=join_request.group.tenant_id,
-        actor=acting_user,
-        action="request.cancelled",
-        target=join_request.group,
-        data={"request": join_request.pk, "requester": join_request.requester},
-    )
-    return join_request
-
-
-def cancel_pending_requests_of(person: User, *, acting_user: User | None) -> int:
-    """Cancel a deactivated person's pending requests, one audit event each.
-
-    Called by tenants.actions.update_user inside its transaction; it checks no policy itself.
-    """
-    pending = JoinRequest.objects.select_for_update(of=("self",)).filter(
-        requester=person, status=Pending
-    )
-    cancelled = 0
-    for join_request in pending.select_related("group"):
-        _close_request(
-            join_request,
-            status=JoinRequest.Status.CANCELLED,
-            acting_user=acting_user,
-            reason="The requester's account was deactivated.",
+        Membership.objects.create(
+            group=group, user=person, added_by=person, added_via=Membership.Via.JOIN
         )
-        record_audit(
-            tenant=join_request.group.tenant_id,
-            actor=acting_user,
-            action="request.cancelled",
-            target=join_request.group,
-            data={"request": join_request.pk, "requester": person, "reason": "deactivated"},
-        )
-        cancelled += 1
-    return cancelled
-
-
-def _clean_reason(reason: str) -> str:
-    return clean_text(
-        reason, field="reason", label="Reason", max_length=DECISION_REASON_MAX, required=False
-    )
-
-
-@transaction.atomic
-def approve_request(
-    join_request: JoinRequest, *, acting_user: User, reason: str = ""
-) -> JoinRequest:
-    """An owner (or global admin) approves: the requester becomes a member."""
-    join_request = _lock_request(join_request)  # two deciders at once: the second sees it decided
-    require(acting_user, Action.DECIDE_REQUEST, join_request)
-    _require_pending(join_request)
-    if not join_request.requester.is_active:
-        raise DomainError(f"{join_request.requester.display_name}'s account is deactivated.")
-    reason = _clean_reason(reason)
-    _close_request(
-        join_request, status=JoinRequest.Status.APPROVED, acting_user=acting_user, reason=reason
-    )
-    group = join_request.group
-    if not _is_member(group, join_request.requester):
-        _add_membership(
-            group, join_request.requester, acting_user=acting_user, via=Membership.Via.REQUEST
-        )
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action="request.approved",
-        target=group,
-        data={"request": join_request.pk, "requester": join_request.requester, "reason": reason},
-    )
-    events.emit("request.decided", tenant_id=group.tenant_id, request_id=join_request.pk)
-    return join_request
-
-
-@transaction.atomic
-def deny_request(join_request: JoinRequest, *, acting_user: User, reason: str = "") -> JoinRequest:
-    """An owner (or global admin) denies, with an optional reason the requester will see."""
-    join_request = _lock_request(join_request)
-    require(acting_user, Action.DECIDE_REQUEST, join_request)
-    _require_pending(join_request)
-    reason = _clean_reason(reason)
-    _close_request(
-        join_request, status=JoinRequest.Status.DENIED, acting_user=acting_user, reason=reason
-    )
-    record_audit(
-        tenant=join_request.group.tenant_id,
-        actor=acting_user,
-        action="request.denied",
-        target=join_request.group,
-        data={"request": join_request.pk, "requester": join_request.requester, "reason": reason},
-    )
-    events.emit(
-        "request.decided", tenant_id=join_request.group.tenant_id, request_id=join_request.pk
+    record_many(
+        EventKind.GROUP_JOINED if is_open else EventKind.REQUEST_CREATED,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        changes=[
+            _group_change(
+                group,
+                {"request": join_request.pk, "requester": person, "justification": justification},
+                user_id=person.pk,
+                request_id=join_request.pk,
+            )
+        ],
     )
     return join_request
-
-
-@transaction.atomic
-def leave_group(group: Group, *, acting_user: User) -> None:
-    """A member leaves a self-service group."""
-    group = _lock_group(group)
-    require(acting_user, Action.LEAVE, group)
-    Membership.objects.filter(group=group, user=acting_user).delete()
-    record_audit(tenant=group.tenant_id, actor=acting_user, action="group.left", target=group)
-    events.emit(
-        "membership.removed", tenant_id=group.tenant_id, group_id=group.pk, user_id=acting_user.pk
-    )
 
 
 @dataclass
-class AddMembersResult:
-    """What `add_members` did with each person it was given."""
+class DecisionResult:
+    """What deciding several requests did: the requests decided, and each refusal."""
 
-    added: list[User] = field(default_factory=list)
-    already_members: list[User] = field(default_factory=list)
-    refused: list[tuple[User, str]] = field(default_factory=list)
+    decided: list[JoinRequest] = field(default_factory=list)
+    refused: list[tuple[JoinRequest, Refusal]] = field(default_factory=list)
 
 
-def _via(acting_user: User, group: Group) -> str:
+CLOSING_KINDS = {
+    JoinRequest.Status.APPROVED: (EventKind.REQUEST_APPROVED, Action.DECIDE_REQUEST),
+    JoinRequest.Status.DENIED: (EventKind.REQUEST_DENIED, Action.DECIDE_REQUEST),
+    JoinRequest.Status.CANCELLED: (EventKind.REQUEST_CANCELLED, Action.CANCEL_REQUEST),
+    JoinRequest.Status.EXPIRED: (EventKind.REQUEST_EXPIRED, Action.DECIDE_REQUEST),
+}
+
+
+@transaction.atomic
+def close_requests(
+    request_ids: Sequence[int], *, actor: Actor | User, status: str, reason: str = ""
+) -> DecisionResult:
+    """Approve, deny, cancel or expire many requests in a fixed number of queries.
+
+    Locks their groups (by id), then the requests; each request is decided or refused on its
+    own (not pending, the policy's reason, a deactivated requester) and the rest go on.
+    Approving adds the members. One audit row and one event per decided request.
+    """
+    actor = as_actor(actor)
+    kind, action = CLOSING_KINDS[status]
+    reason = _clean_reason(reason)
+    group_ids = set(
+        JoinRequest.objects.filter(pk__in=request_ids).values_list("group_id", flat=True)
+    )
+    if not group_ids:
+        return DecisionResult()
+    list(Group.objects.select_for_update().filter(pk__in=group_ids).order_by("pk").values("pk"))
+    decider = Decider(actor)
+    rows = list(
+        decider.annotate(
+            JoinRequest.objects.select_for_update(of=("self",)).filter(pk__in=request_ids),
+            [action],
+        )
+        .select_related("group", "requester")
+        .order_by("pk")
+    )
+    result = DecisionResult()
+    for join_request in rows:
+        refusal = _why_not_close(join_request, decider, action, status)
+        if refusal is not None:
+            result.refused.append((join_request, refusal))
+        else:
+            result.decided.append(join_request)
+    if not result.decided:
+        return result
+    now = timezone.now()
+    JoinRequest.objects.filter(pk__in=[r.pk for r in result.decided]).update(
+        status=status, decided_by=actor.user, decided_at=now, decision_reason=reason
+    )
+    added: set[tuple[int, int]] = set()
+    if status == JoinRequest.Status.APPROVED:
+        added = _add_memberships(
+            [(r.group, r.requester) for r in result.decided],
+            actor=actor,
+            via=Membership.Via.REQUEST,
+        )
+    for join_request in result.decided:
+        join_request.status, join_request.decided_at = status, now
+        join_request.decided_by, join_request.decision_reason = actor.user, reason
+    for tenant_id in sorted({r.group.tenant_id for r in result.decided}):
+        record_many(
+            kind,
+            actor=actor,
+            tenant_id=tenant_id,
+            changes=[
+                _group_change(
+                    r.group,
+                    {"request": r.pk, "requester": r.requester, "reason": reason},
+                    user_id=r.requester_id,
+                    request_id=r.pk,
+                    membership_added=(r.group_id, r.requester_id) in added,
+                )
+                for r in result.decided
+                if r.group.tenant_id == tenant_id
+            ],
+        )
+    return result
+
+
+def _why_not_close(
+    join_request: JoinRequest, decider: Decider, action: str, status: str
+) -> Refusal | None:
+    if join_request.status != Pending:
+        return Conflict(f"This request is already {join_request.get_status_display().lower()}.")
+    decision = decider.can(action, join_request)
+    if not decision:
+        return NotAllowed(decision.reason)
+    if status == JoinRequest.Status.APPROVED and not join_request.requester.is_active:
+        return Conflict(f"{join_request.requester.display_name}'s account is deactivated.")
+    return None
+
+
+def _close_one(join_request: JoinRequest, *, actor, status: str, reason: str = "") -> JoinRequest:
+    """Close one request; its refusal is raised (nothing written)."""
+    result = close_requests([join_request.pk], actor=actor, status=status, reason=reason)
+    if result.refused:
+        raise result.refused[0][1]
+    if not result.decided:  # gone with its group in the meantime
+        raise Conflict("This request no longer exists.")
+    return result.decided[0]
+
+
+def approve_request(
+    join_request: JoinRequest, *, actor: Actor | User, reason: str = ""
+) -> JoinRequest:
+    """An owner (or global admin) approves: the requester becomes a member."""
+    return _close_one(join_request, actor=actor, status=JoinRequest.Status.APPROVED, reason=reason)
+
+
+def deny_request(
+    join_request: JoinRequest, *, actor: Actor | User, reason: str = ""
+) -> JoinRequest:
+    """An owner (or global admin) denies, with an optional reason the requester will see."""
+    return _close_one(join_request, actor=actor, status=JoinRequest.Status.DENIED, reason=reason)
+
+
+def cancel_request(join_request: JoinRequest, *, actor: Actor | User) -> JoinRequest:
+    """The requester (or a global admin) withdraws a pending request."""
+    return _close_one(join_request, actor=actor, status=JoinRequest.Status.CANCELLED)
+
+
+@transaction.atomic
+def leave_group(group: Group, *, actor: Actor | User) -> None:
+    """A member leaves a self-service group."""
+    actor = as_actor(actor)
+    group = _lock_group(group)
+    require(actor, Action.LEAVE, group)
+    Membership.objects.filter(group=group, user=actor.user).delete()
+    record_many(
+        EventKind.GROUP_LEFT,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        changes=[_group_change(group, {"user": actor.user}, user_id=actor.user.pk)],
+    )
+
+
+# --- Members and owners ------------------------------------------------------------------------
+
+
+def _via(actor: Actor, group: Group) -> str:
+    """How a person was added: by an owner, a global admin, or a SCIM client or job."""
+    if actor.user is None:
+        return Membership.Via.SYSTEM
     if (
-        acting_user.is_global_admin
-        and not Ownership.objects.filter(group=group, user=acting_user).exists()
+        actor.user.is_global_admin
+        and not Ownership.objects.filter(group=group, user=actor.user).exists()
     ):
         return Membership.Via.ADMIN
     return Membership.Via.OWNER
 
 
-@transaction.atomic
-def add_members(group: Group, *, acting_user: User, people: Iterable[User]) -> AddMembersResult:
-    """Add many people at once; idempotent. Each person is added, already in, or refused."""
-    group = _lock_group(group)
-    require(acting_user, Action.MANAGE_MEMBERS, group)
-    result = AddMembersResult()
-    unique_people = list({person.pk: person for person in people}.values())
-    present = set(
-        Membership.objects.filter(group=group, user__in=unique_people).values_list(
-            "user_id", flat=True
+def _add_memberships(
+    pairs: list[tuple[Group, User]], *, actor: Actor, via: str, known_absent: bool = False
+) -> set[tuple[int, int]]:
+    """Insert the (group, person) memberships that don't exist yet; returns those inserted.
+
+    The caller holds the groups' locks, so nobody else adds the same rows meanwhile;
+    `known_absent` skips the lookup when the caller has just checked under that lock.
+    """
+    present: set[tuple[int, int]] = set()
+    if not known_absent:
+        group_ids = {group.pk for group, _ in pairs}
+        user_ids = {person.pk for _, person in pairs}
+        present = set(
+            Membership.objects.filter(group_id__in=group_ids, user_id__in=user_ids).values_list(
+                "group_id", "user_id"
+            )
         )
+    new = {(g.pk, p.pk): (g, p) for g, p in pairs if (g.pk, p.pk) not in present}
+    Membership.objects.bulk_create(
+        Membership(group=g, user=p, added_by=actor.user, added_via=via) for g, p in new.values()
     )
-    via = _via(acting_user, group)
-    for person in unique_people:
-        if person.tenant_id != group.tenant_id:
-            result.refused.append((person, "Not a user of your organisation."))
-        elif not person.is_active:
-            result.refused.append((person, "This account is deactivated."))
-        elif person.pk in present:
-            result.already_members.append(person)
-        else:
-            result.added.append(person)
-    for person in result.added:
-        _add_membership(group, person, acting_user=acting_user, via=via)
-        resolved = _resolve_pending_request(group, person, acting_user=acting_user)
-        record_audit(
-            tenant=group.tenant_id,
-            actor=acting_user,
-            action="member.added",
-            target=group,
-            data={"user": person, "via": via, "resolved_request": resolved},
-        )
+    return set(new)
+
+
+@transaction.atomic
+def add_members(group: Group, *, actor: Actor | User, people: Iterable[User]) -> AddMembersResult:
+    """Add many people at once; idempotent. Each person is added, already in, or refused.
+
+    A pending request of someone added is approved with the add. About a dozen queries
+    whatever the number of people.
+    """
+    actor = as_actor(actor)
+    group = _lock_group(group)
+    require(actor, Action.MANAGE_MEMBERS, group)
+    result = classify_for_adding(group, people)
+    if not result.added:
+        return result
+    via = _via(actor, group)
+    _add_memberships(
+        [(group, person) for person in result.added], actor=actor, via=via, known_absent=True
+    )
+    resolved = _approve_pending_of(group, result.added, actor=actor)
+    record_many(
+        EventKind.MEMBER_ADDED,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        changes=[
+            _group_change(
+                group,
+                {"user": person, "via": via, "resolved_request": resolved.get(person.pk)},
+                user_id=person.pk,
+                request_id=resolved.get(person.pk),
+            )
+            for person in result.added
+        ],
+    )
     return result
 
 
-def _resolve_pending_request(group: Group, person: User, *, acting_user: User) -> int | None:
-    """A person added directly no longer waits: their pending request is approved with the add."""
-    pending = JoinRequest.objects.filter(group=group, requester=person, status=Pending).first()
-    if pending is None:
-        return None
-    _close_request(
-        pending,
-        status=JoinRequest.Status.APPROVED,
-        acting_user=acting_user,
-        reason="Added directly to the group.",
-    )
-    return pending.pk
+def _approve_pending_of(group: Group, people: list[User], *, actor: Actor) -> dict[int, int]:
+    """People added directly no longer wait: their pending requests are approved with the add.
 
-
-def _person_change(
-    group: Group, person: User, *, acting_user: User, audit_action: str, event: str, **data
-) -> None:
-    """Audit a change about one person in a group and announce it after commit."""
-    record_audit(
-        tenant=group.tenant_id,
-        actor=acting_user,
-        action=audit_action,
-        target=group,
-        data={"user": person, **data},
+    Returns {person id: request id}. The caller holds the group's lock.
+    """
+    pending = dict(
+        JoinRequest.objects.filter(group=group, requester__in=people, status=Pending).values_list(
+            "requester_id", "pk"
+        )
     )
-    events.emit(event, tenant_id=group.tenant_id, group_id=group.pk, user_id=person.pk)
+    if pending:
+        JoinRequest.objects.filter(pk__in=pending.values()).update(
+            status=JoinRequest.Status.APPROVED,
+            decided_by=actor.user,
+            decided_at=timezone.now(),
+            decision_reason="Added directly to the group.",
+        )
+    return pending
 
 
 @transaction.atomic
-def remove_member(group: Group, *, acting_user: User, person: User) -> None:
+def remove_member(group: Group, *, actor: Actor | User, person: User) -> None:
     """An owner (or global admin) removes someone from the group."""
+    actor = as_actor(actor)
     group = _lock_group(group)
-    require(acting_user, Action.MANAGE_MEMBERS, group)
+    require(actor, Action.MANAGE_MEMBERS, group)
     deleted, _ = Membership.objects.filter(group=group, user=person).delete()
     if not deleted:
-        raise DomainError(f"{person.display_name} isn't a member of this group.")
-    _person_change(
-        group,
-        person,
-        acting_user=acting_user,
-        audit_action="member.removed",
-        event="membership.removed",
+        raise Conflict(f"{person.display_name} isn't a member of this group.")
+    record_many(
+        EventKind.MEMBER_REMOVED,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        changes=[_group_change(group, {"user": person}, user_id=person.pk)],
     )
 
 
 @transaction.atomic
-def add_owner(group: Group, *, acting_user: User, person: User) -> Ownership:
-    """Make someone an owner (who may do this: General setting "Owners who can assign…")."""
+def add_owner(group: Group, *, actor: Actor | User, person: User) -> Ownership:
+    """Make someone an owner (who may: General setting "Owners who can assign…")."""
+    actor = as_actor(actor)
     group = _lock_group(group)
-    require(acting_user, Action.MANAGE_OWNERS, group)
+    require(actor, Action.MANAGE_OWNERS, group)
     _same_tenant_people([person], group.tenant_id, field="person")
     owners = Ownership.objects.filter(group=group)
     if owners.filter(user=person).exists():
-        raise DomainError(f"{person.display_name} is already an owner of this group.")
+        raise Conflict(f"{person.display_name} is already an owner of this group.")
     if owners.count() >= MAX_OWNERS_PER_GROUP:
-        raise DomainError(f"A group can have at most {MAX_OWNERS_PER_GROUP} owners.")
-    ownership = Ownership.objects.create(group=group, user=person, added_by=acting_user)
-    _person_change(
-        group, person, acting_user=acting_user, audit_action="owner.added", event="ownership.added"
+        raise Conflict(Reason.OWNER_LIMIT)
+    ownership = Ownership.objects.create(group=group, user=person, added_by=actor.user)
+    record_many(
+        EventKind.OWNER_ADDED,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        changes=[_group_change(group, {"user": person}, user_id=person.pk)],
     )
     return ownership
 
 
-def may_remove_an_owner(group: Group, *, acting_user: User, owner_count: int) -> bool:
-    """The last-owner rule: a self-service group keeps an owner unless a global admin acts."""
-    return acting_user.is_global_admin or not group.is_self_service or owner_count > 1
-
-
 @transaction.atomic
-def remove_owner(group: Group, *, acting_user: User, person: User) -> None:
+def remove_owner(group: Group, *, actor: Actor | User, person: User) -> None:
     """Remove an owner; only a global admin may remove the last owner of a self-service group."""
+    actor = as_actor(actor)
     group = _lock_group(group)
-    require(acting_user, Action.MANAGE_OWNERS, group)
+    require(actor, Action.MANAGE_OWNERS, group)
     owners = Ownership.objects.filter(group=group)
     if not owners.filter(user=person).exists():
-        raise DomainError(f"{person.display_name} isn't an owner of this group.")
-    if not may_remove_an_owner(group, acting_user=acting_user, owner_count=owners.count()):
-        raise DomainError(
-            "You can't remove the last owner of a self-service group: add another owner first."
-        )
+        raise Conflict(f"{person.display_name} isn't an owner of this group.")
+    Decider(actor).remove_owner(group, owner_count=owners.count()).require()
     owners.filter(user=person).delete()
-    _person_change(
-        group,
-        person,
-        acting_user=acting_user,
-        audit_action="owner.removed",
-        event="ownership.removed",
+    record_many(
+        EventKind.OWNER_REMOVED,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        changes=[_group_change(group, {"user": person}, user_id=person.pk)],
+    )
+
+
+def cancel_requests_of_deactivated(
+    kind: str, actor: Actor, tenant_id: int, deactivations: Sequence[Change]
+) -> None:
+    """A deactivated person's pending requests are cancelled with the deactivation.
+
+    Subscribed to `user.deactivated` in the same transaction (groups/apps.py); tenants never
+    calls into groups. Checks no policy itself: the deactivation was allowed.
+    """
+    person_ids = [change.target.pk for change in deactivations]
+    pending = list(
+        JoinRequest.objects.select_for_update(of=("self",))
+        .filter(requester_id__in=person_ids, status=Pending)
+        .select_related("group", "requester")
+        .order_by("pk")
+    )
+    if not pending:
+        return
+    reason = "The requester's account was deactivated."
+    JoinRequest.objects.filter(pk__in=[r.pk for r in pending]).update(
+        status=JoinRequest.Status.CANCELLED,
+        decided_by=actor.user,
+        decided_at=timezone.now(),
+        decision_reason=reason,
+    )
+    record_many(
+        EventKind.REQUEST_CANCELLED,
+        actor=actor,
+        tenant_id=tenant_id,
+        changes=[
+            _group_change(
+                r.group,
+                {"request": r.pk, "requester": r.requester, "reason": "deactivated"},
+                user_id=r.requester_id,
+                request_id=r.pk,
+            )
+            for r in pending
+        ],
     )

@@ -5,14 +5,13 @@ So a change made here obeys the same rules and writes the same audit events as t
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 from django.utils.html import format_html
 
 from groups import actions
-from groups.models import Group, JoinRequest, Membership, Ownership
-from tenants.admin import TenantScopedAdmin, scope_choices
-from tenants.errors import DomainError
+from groups.models import Group, GroupSource, JoinRequest, Membership, Ownership
+from tenants.admin import TenantScopedAdmin, admin_actor, scope_choices
+from tenants.errors import Invalid
 
 MAX_INLINE_MEMBERS = 200
 
@@ -116,11 +115,11 @@ class GroupAdmin(TenantScopedAdmin):
                 if f in form.changed_data
             }
             if values:
-                actions.update_group(obj, acting_user=request.user, **values)
+                actions.update_group(obj, actor=admin_actor(request), **values)
             return
         group = actions.create_group(
-            acting_user=request.user,
-            source="admin_center",
+            actor=admin_actor(request),
+            source=GroupSource.ADMIN_CENTER,
             display_name=form.cleaned_data["display_name"],
             description=form.cleaned_data["description"],
             group_type=form.cleaned_data["group_type"],
@@ -130,7 +129,7 @@ class GroupAdmin(TenantScopedAdmin):
         obj._state.adding = False
 
     def delete_model(self, request, obj):
-        actions.delete_group(obj, acting_user=request.user)
+        actions.delete_group(obj, actor=admin_actor(request))
 
     def get_deleted_objects(self, objs, request):
         """delete_group removes a group's owners, members and requests with it (and audits it),
@@ -141,22 +140,23 @@ class GroupAdmin(TenantScopedAdmin):
     def save_formset(self, request, form, formset, change):
         """Owner and member rows are added and removed by actions (rules + audit events)."""
         group = form.instance
+        actor = admin_actor(request)
         formset.save(commit=False)
         removed = [row.user for row in formset.deleted_objects]
         added = [row.user for row in formset.new_objects]
         if formset.model is Membership:
             for person in removed:
-                actions.remove_member(group, acting_user=request.user, person=person)
+                actions.remove_member(group, actor=actor, person=person)
             if added:
-                result = actions.add_members(group, acting_user=request.user, people=added)
+                result = actions.add_members(group, actor=actor, people=added)
                 if result.refused:  # rolls the whole save back
                     person, reason = result.refused[0]
-                    raise DomainError(f"{person.email}: {reason}")
+                    raise Invalid(f"{person.email}: {reason}")
         else:
             for person in added:
-                actions.add_owner(group, acting_user=request.user, person=person)
+                actions.add_owner(group, actor=actor, person=person)
             for person in removed:
-                actions.remove_owner(group, acting_user=request.user, person=person)
+                actions.remove_owner(group, actor=actor, person=person)
 
 
 @admin.register(JoinRequest)
@@ -190,18 +190,19 @@ class JoinRequestAdmin(TenantScopedAdmin):
 
     @admin.action(description="Approve selected requests")
     def approve_selected(self, request, queryset):
-        self._decide(request, queryset, actions.approve_request, "approved")
+        self._decide(request, queryset, JoinRequest.Status.APPROVED)
 
     @admin.action(description="Deny selected requests")
     def deny_selected(self, request, queryset):
-        self._decide(request, queryset, actions.deny_request, "denied")
+        self._decide(request, queryset, JoinRequest.Status.DENIED)
 
-    def _decide(self, request, queryset, decide, verb: str) -> None:
-        done = 0
-        for join_request in queryset.filter(status="pending"):
-            try:
-                decide(join_request, acting_user=request.user)
-                done += 1
-            except (DomainError, PermissionDenied) as error:
-                messages.error(request, f"{join_request}: {error}")
+    def _decide(self, request, queryset, status: str) -> None:
+        """One set-based action for every selected request; each refusal is a message."""
+        result = actions.close_requests(
+            list(queryset.values_list("pk", flat=True)), actor=admin_actor(request), status=status
+        )
+        for join_request, refusal in result.refused:
+            messages.error(request, f"{join_request}: {refusal.message}")
+        done = len(result.decided)
+        verb = JoinRequest.Status(status).label.lower()
         messages.success(request, f"{done} request{'s' if done != 1 else ''} {verb}.")

@@ -1,4 +1,4 @@
-"""Navigation items, shown only to people who may use them (SPEC section 4)."""
+"""Navigation items, shown only to people who may use them."""
 
 from django.http import HttpRequest
 from django.urls import reverse

@@ -16,7 +16,6 @@ from groups.models import (
     GroupType,
     MembershipPolicy,
 )
-from tenants.errors import DomainError
 
 SEARCH_MAX = 100
 
@@ -63,15 +62,19 @@ class GroupForm(forms.Form):
         else:
             self.fields["group_type"].choices = [(t, GroupType(t).label) for t in group_types]
         self.submit_label = submit_label
-        self.helper = FormHelper()
-        self.helper.form_tag = False  # the template draws the form with Submit and Cancel
+        self.helper = _helper()
 
-    def add_domain_error(self, error: DomainError) -> None:
-        """Show an action's refusal next to the field it names (or above the form)."""
-        self.add_error(error.field if error.field in self.fields else None, error.message)
+
+def _helper() -> FormHelper:
+    helper = FormHelper()
+    helper.form_tag = False  # the template draws the <form> with its buttons
+    return helper
 
 
 class JoinForm(forms.Form):
+    """Join group / Request to join. The action decides whether a justification is required
+    (owner-approval groups) and says so at this field."""
+
     justification = forms.CharField(
         label="Business justification",
         max_length=JUSTIFICATION_MAX,
@@ -79,8 +82,13 @@ class JoinForm(forms.Form):
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": "Why do you need to be in this group?"}
         ),
+        help_text="An owner of this group reads this and approves or denies your request.",
         validators=[_refuse_nul],
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = _helper()
 
 
 class DecisionForm(forms.Form):

@@ -40,7 +40,7 @@ class MembershipVia(models.TextChoices):
     REQUEST = "request", "Request approved"
     OWNER = "owner", "Added by an owner"
     ADMIN = "admin", "Added by a global admin"
-    SYSTEM = "system", "Added by the API or an operator"
+    SYSTEM = "system", "Added by a SCIM client or the system"
 
 
 class RequestStatus(models.TextChoices):

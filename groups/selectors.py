@@ -1,10 +1,27 @@
-"""Reads scoped to the viewer. Each fetches its related data in a fixed number of queries."""
+"""Reads scoped to the viewer. Each fetches its related data in a fixed number of queries.
 
+The panel, the Admin center and (later) the API call these; views hold no queries of their own.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
-from groups.models import Group, JoinRequest, Membership, Ownership
+from groups.models import (
+    Group,
+    GroupSource,
+    GroupType,
+    JoinRequest,
+    Membership,
+    MembershipPolicy,
+    Ownership,
+)
 from groups.policy import Action, Decider
+from tenants.actors import Actor
 from tenants.models import User
 
 Pending = JoinRequest.Status.PENDING
@@ -21,7 +38,7 @@ def with_owners(queryset: QuerySet) -> QuerySet:
     )
 
 
-def _decider(viewer: User, decider: Decider | None) -> Decider:
+def _decider(viewer: User | Actor, decider: Decider | None) -> Decider:
     return decider if decider is not None else Decider(viewer)
 
 
@@ -41,25 +58,60 @@ def visible_groups(viewer: User, *, decider: Decider | None = None) -> QuerySet:
     )
 
 
+@dataclass(frozen=True)
+class GroupFilters:
+    """The directory's filters (Discover and the Admin center's Groups); invalid values are
+    ignored, so a hand-edited URL shows everything rather than an error."""
+
+    search: str = ""
+    group_type: str = ""
+    policy: str = ""
+    source: str = ""
+    ownerless: bool = False
+
+    @classmethod
+    def from_query(cls, params, *, search: str) -> "GroupFilters":
+        def choice(name: str, allowed: Iterable[str]) -> str:
+            value = params.get(name, "")
+            return value if value in allowed else ""
+
+        return cls(
+            search=search,
+            group_type=choice("type", GroupType.values),
+            policy=choice("policy", MembershipPolicy.values),
+            source=choice("source", GroupSource.values),
+            ownerless=params.get("ownerless") == "1",
+        )
+
+    def apply(self, groups: QuerySet) -> QuerySet:
+        if self.search:
+            groups = groups.filter(
+                Q(display_name__icontains=self.search) | Q(description__icontains=self.search)
+            )
+        if self.group_type:
+            groups = groups.filter(group_type=self.group_type)
+        if self.policy:
+            groups = groups.filter(membership_policy=self.policy)
+        if self.source:
+            groups = groups.filter(source=self.source)
+        if self.ownerless:
+            groups = groups.filter(~Exists(Ownership.objects.filter(group=OuterRef("pk"))))
+        return groups
+
+
 def directory(
-    viewer: User,
-    *,
-    search: str = "",
-    group_type: str = "",
-    policy: str = "",
-    decider: Decider | None = None,
+    viewer: User, *, filters: GroupFilters = GroupFilters(), decider: Decider | None = None
 ) -> QuerySet:
     """Discover groups: visible groups filtered and annotated with what the viewer can do."""
     decider = _decider(viewer, decider)
-    groups = visible_groups(viewer, decider=decider)
-    if search:
-        groups = groups.filter(Q(display_name__icontains=search) | Q(description__icontains=search))
-    if group_type:
-        groups = groups.filter(group_type=group_type)
-    if policy:
-        groups = groups.filter(membership_policy=policy)
-    groups = decider.annotate(groups, ROW_ACTIONS)
+    groups = decider.annotate(filters.apply(visible_groups(viewer, decider=decider)), ROW_ACTIONS)
     return with_owners(with_viewer_status(groups, viewer)).order_by("display_name", "id")
+
+
+def admin_directory(viewer: User, *, filters: GroupFilters, decider: Decider) -> QuerySet:
+    """The Admin center's Groups list: the same filters, with owners, no per-viewer status."""
+    groups = filters.apply(visible_groups(viewer, decider=decider))
+    return with_owners(groups).order_by("display_name", "id")
 
 
 def with_viewer_status(groups: QuerySet, viewer: User) -> QuerySet:
@@ -115,6 +167,29 @@ def visible_requests(viewer: User, *, decider: Decider | None = None) -> QuerySe
     )
 
 
+def pending_requests_of_group(group: Group, viewer: User, *, decider: Decider) -> QuerySet:
+    """The group page's "Requests to join" (the caller has checked VIEW_REQUESTS)."""
+    return (
+        visible_requests(viewer, decider=decider)
+        .filter(group=group, status=Pending)
+        .order_by("created_at", "id")
+    )
+
+
+def my_pending_request(group: Group, viewer: User) -> JoinRequest | None:
+    return JoinRequest.objects.filter(group=group, requester=viewer, status=Pending).first()
+
+
+def recently_decided(viewer: User, *, decider: Decider, limit: int = 10) -> QuerySet:
+    """Approvals' "Recently decided": decisions on the groups whose requests the viewer sees."""
+    return (
+        visible_requests(viewer, decider=decider)
+        .filter(decided_by__isnull=False, group__in=decider.queryset(Action.VIEW_REQUESTS, Group))
+        .exclude(status=Pending)
+        .order_by("-decided_at", "-id")[:limit]
+    )
+
+
 def group_members(group: Group, *, search: str = "") -> QuerySet:
     """A group's members (the caller has checked VIEW_MEMBERS)."""
     memberships = Membership.objects.filter(group=group).select_related("user", "added_by")
@@ -123,6 +198,12 @@ def group_members(group: Group, *, search: str = "") -> QuerySet:
             Q(user__display_name__icontains=search) | Q(user__email__icontains=search)
         )
     return memberships.order_by("user__display_name", "user_id")
+
+
+def group_ids_named(tenant_id: int, text: str) -> tuple[int, ...]:
+    """Ids of the tenant's groups whose name contains `text` (the Audit log's group filter)."""
+    found = Group.objects.filter(tenant_id=tenant_id, display_name__icontains=text)
+    return tuple(found.values_list("pk", flat=True)[:1000])
 
 
 def group_owners(group: Group) -> QuerySet:
@@ -137,3 +218,73 @@ def tenant_people(viewer: User, *, search: str = "") -> QuerySet:
     if search:
         people = people.filter(Q(display_name__icontains=search) | Q(email__icontains=search))
     return people.order_by("display_name", "email")
+
+
+@dataclass
+class AddMembersResult:
+    """What adding people to a group does (or would do) with each person."""
+
+    added: list[User] = field(default_factory=list)
+    already_members: list[User] = field(default_factory=list)
+    refused: list[tuple[User, str]] = field(default_factory=list)
+
+
+def classify_for_adding(group: Group, people: Iterable[User]) -> AddMembersResult:
+    """Sort people into added / already members / refused (one query). `add_members` decides
+    with it under the group's lock; the preview shows it before anything is added."""
+    result = AddMembersResult()
+    unique_people = list({person.pk: person for person in people}.values())
+    present = set(
+        Membership.objects.filter(group=group, user__in=unique_people).values_list(
+            "user_id", flat=True
+        )
+    )
+    for person in unique_people:
+        if person.tenant_id != group.tenant_id:
+            result.refused.append((person, "Not a user of your organisation."))
+        elif not person.is_active:
+            result.refused.append((person, "This account is deactivated."))
+        elif person.pk in present:
+            result.already_members.append(person)
+        else:
+            result.added.append(person)
+    return result
+
+
+@dataclass
+class AddMembersPreview:
+    """What adding a pasted list would do, shown before anything is added."""
+
+    plan: AddMembersResult
+    unknown: list[str]
+    not_emails: list[str]
+
+
+def preview_add_members(group: Group, viewer: User, entries: list[str]) -> AddMembersPreview:
+    """Look the entries up in the viewer's tenant only (another organisation's people are as
+    unknown as strangers) and classify them as `add_members` will. Two queries."""
+    emails, not_emails = [], []
+    for entry in entries:
+        (emails if _is_email(entry) else not_emails).append(entry)
+    people = {u.email: u for u in User.objects.filter(tenant_id=viewer.tenant_id, email__in=emails)}
+    plan = classify_for_adding(group, [people[e] for e in emails if e in people])
+    return AddMembersPreview(
+        plan=plan, unknown=[e for e in emails if e not in people], not_emails=not_emails
+    )
+
+
+def _is_email(value: str) -> bool:
+    try:
+        validate_email(value)
+    except ValidationError:
+        return False
+    return True
+
+
+def people_by_ids(viewer: User, ids: Iterable[int]) -> list[User]:
+    """People of the viewer's tenant named by id (posted by the people picker)."""
+    return list(User.objects.filter(pk__in=list(ids), tenant_id=viewer.tenant_id))
+
+
+def person_by_email(viewer: User, email: str) -> User | None:
+    return User.objects.filter(email=email, tenant_id=viewer.tenant_id).first()

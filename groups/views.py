@@ -1,8 +1,10 @@
 """The Access Panel: thin views that parse input, call selectors and actions, and render.
 
-Every view that touches groups checks `can_use_groups_panel` (the Restrict setting) and gets its
+Every view that touches groups checks the Restrict setting (`groups_panel`) and gets its
 objects through viewer-scoped selectors, so another tenant's object is a 404. Templates only
-receive the policy's decisions; they never decide.
+receive the policy's decisions; they never decide. A refusal raised by an action reaches
+tenants.web.RefusalMiddleware (message, HTMX partial or error page); forms catch theirs to show
+them next to the field.
 """
 
 import re
@@ -10,34 +12,22 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
 from groups import actions, selectors
-from groups.forms import (
-    BulkMembersForm,
-    DecisionForm,
-    GroupForm,
-    JoinForm,
-    is_email,
-    search_term,
-)
+from groups.forms import BulkMembersForm, DecisionForm, GroupForm, JoinForm, is_email, search_term
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
-from groups.policy import (
-    Action,
-    Decider,
-    Decision,
-    can_create,
-    creatable_types,
-)
+from groups.policy import Action, Decider, Decision
+from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
-from tenants.errors import DomainError
+from tenants.errors import Invalid, Refusal
 from tenants.models import User
+from tenants.web import acting_person, safe_next, show_refusal
 
 PAGE_SIZE = 25
 GROUP_PAGE_ACTIONS = (
@@ -53,22 +43,26 @@ GROUP_PAGE_ACTIONS = (
 )
 
 
+def _with_decider(request: HttpRequest) -> Decider:
+    """The person acting in the panel, and their Decider (settings read once per request)."""
+    request.actor = acting_person(request, Surface.PANEL)
+    request.decider = Decider(request.actor)
+    return request.decider
+
+
 def groups_panel(view):
     """Refuse every groups feature of the panel when the Restrict setting applies to the user."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
-        request.decider = Decider(request.user)
-        decision = request.decider.groups_panel()
-        if not decision:
-            raise PermissionDenied(decision.reason)
+        _with_decider(request).groups_panel().require()
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _page(request: HttpRequest, queryset, *, size: int = PAGE_SIZE):
-    return Paginator(queryset, size).get_page(request.GET.get("page"))
+def _page(request: HttpRequest, queryset, *, size: int = PAGE_SIZE, param: str = "page"):
+    return Paginator(queryset, size).get_page(request.GET.get(param))
 
 
 ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within a 64-bit id
@@ -77,12 +71,6 @@ ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within a 64-bit id
 def _posted_ids(request: HttpRequest, field: str) -> list[int]:
     """The well-formed ids posted in `field`; anything else is ignored."""
     return [int(value) for value in request.POST.getlist(field) if ID.fullmatch(value)]
-
-
-def _back(request: HttpRequest, default: str) -> str:
-    """Where to return after a plain POST: the page it came from, if it is on this site."""
-    target = request.POST.get("next", "")
-    return target if target.startswith("/") and not target.startswith("//") else default
 
 
 def _full_or_partial(request: HttpRequest, template: str, partial: str) -> str:
@@ -102,10 +90,12 @@ def _group_for(request: HttpRequest, pk: int, *, require: str | None = None, als
     visible = selectors.visible_groups(request.user, decider=request.decider)
     group = get_object_or_404(request.decider.annotate(visible, wanted), pk=pk)
     if require:
-        decision = request.decider.can(require, group)
-        if not decision:
-            raise PermissionDenied(decision.reason)
+        request.decider.can(require, group).require()
     return group
+
+
+def _back_to_group(request: HttpRequest, pk: int) -> HttpResponse:
+    return redirect(safe_next(request, reverse("group_detail", args=[pk])))
 
 
 # --- My groups -------------------------------------------------------------------------------
@@ -113,21 +103,23 @@ def _group_for(request: HttpRequest, pk: int, *, require: str | None = None, als
 
 @require_GET
 def my_groups(request: HttpRequest) -> HttpResponse:
-    decider = request.decider = Decider(request.user)
+    decider = _with_decider(request)
     panel = decider.groups_panel()
     context = {"nav_active": "my_groups", "panel": panel}
     if panel:
-        owned = Paginator(selectors.groups_i_own(request.user, decider=decider), PAGE_SIZE)
-        joined = Paginator(selectors.groups_im_in(request.user, decider=decider), PAGE_SIZE)
-        joined_page = joined.get_page(request.GET.get("joined"))
-        joined_page.object_list = list(joined_page.object_list)
-        for group in joined_page:
+        joined = _page(
+            request, selectors.groups_im_in(request.user, decider=decider), param="joined"
+        )
+        joined.object_list = list(joined.object_list)
+        for group in joined:
             group.can_leave = decider.can(Action.LEAVE, group)  # read from the row, no query
         context |= {
-            "owned": owned.get_page(request.GET.get("owned")),
-            "joined": joined_page,
+            "owned": _page(
+                request, selectors.groups_i_own(request.user, decider=decider), param="owned"
+            ),
+            "joined": joined,
             "pending": selectors.my_pending_requests(request.user, decider=decider),
-            "can_create_any": bool(creatable_types(request.user, settings=decider.settings)),
+            "can_create_any": bool(decider.creatable_types()),
         }
     return render(request, "groups/my_groups.html", context)
 
@@ -148,31 +140,20 @@ class GroupRow:
 @vary_on_headers("HX-Request")
 @groups_panel
 def discover_groups(request: HttpRequest) -> HttpResponse:
-    search = search_term(request.GET)
-    group_type = request.GET.get("type", "")
-    policy = request.GET.get("policy", "")
-    groups = selectors.directory(
-        request.user,
-        search=search,
-        group_type=group_type if group_type in GroupType.values else "",
-        policy=policy if policy in MembershipPolicy.values else "",
-        decider=request.decider,
+    filters = selectors.GroupFilters.from_query(request.GET, search=search_term(request.GET))
+    page = _page(
+        request, selectors.directory(request.user, filters=filters, decider=request.decider)
     )
-    page = _page(request, groups)
-    rows = [
-        GroupRow(g, request.decider.can(Action.JOIN, g), request.decider.can(Action.LEAVE, g))
-        for g in page
-    ]
+    decider = request.decider
+    rows = [GroupRow(g, decider.can(Action.JOIN, g), decider.can(Action.LEAVE, g)) for g in page]
     context = {
         "nav_active": "discover",
         "page": page,
         "rows": rows,
-        "q": search,
-        "type": group_type,
-        "policy": policy,
+        "filters": filters,
         "group_types": GroupType.choices,
         "policies": MembershipPolicy.choices,
-        "can_create_any": bool(creatable_types(request.user, settings=request.decider.settings)),
+        "can_create_any": bool(decider.creatable_types()),
     }
     return render(request, _full_or_partial(request, "groups/discover.html", "results"), context)
 
@@ -183,38 +164,25 @@ def discover_groups(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 @groups_panel
 def create_group(request: HttpRequest) -> HttpResponse:
-    types = creatable_types(request.user, settings=request.decider.settings)
+    """Create group. The action decides (setting, license, limit); a refusal is a form error."""
+    types = request.decider.creatable_types()
     if not types:
-        raise PermissionDenied(
-            can_create(
-                request.user,
-                group_type=GroupType.SECURITY,
-                membership_policy=MembershipPolicy.OPEN,
-                settings=request.decider.settings,
-            ).reason
-        )
+        request.decider.create(
+            group_type=GroupType.SECURITY,
+            membership_policy=MembershipPolicy.OPEN,
+            source=GroupSource.ACCESS_PANEL,
+        ).require()
     form = GroupForm(request.POST or None, group_types=types, submit_label="Create group")
     if request.method == "POST" and form.is_valid():
-        decision = can_create(
-            request.user,
-            group_type=form.cleaned_data["group_type"],
-            membership_policy=form.cleaned_data["membership_policy"],
-            settings=request.decider.settings,
-        )
-        if not decision:  # shown next to the field it is about (the action checks it again)
-            form.add_error(decision.field, decision.reason)
+        try:
+            group = actions.create_group(
+                actor=request.actor, source=GroupSource.ACCESS_PANEL, **form.cleaned_data
+            )
+        except Refusal as refusal:
+            show_refusal(form, refusal)
         else:
-            try:
-                group = actions.create_group(
-                    acting_user=request.user, source=GroupSource.ACCESS_PANEL, **form.cleaned_data
-                )
-            except DomainError as error:
-                form.add_domain_error(error)
-            else:
-                messages.success(
-                    request, f"Group “{group.display_name}” created. You're its owner."
-                )
-                return redirect("group_detail", pk=group.pk)
+            messages.success(request, f"Group “{group.display_name}” created. You're its owner.")
+            return redirect("group_detail", pk=group.pk)
     return render(request, "groups/group_form.html", {"form": form, "title": "Create group"})
 
 
@@ -222,13 +190,13 @@ def create_group(request: HttpRequest) -> HttpResponse:
 @groups_panel
 def edit_group(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.EDIT)
-    initial = {f: getattr(group, f) for f in actions.EDITABLE_GROUP_FIELDS}
+    initial = {name: getattr(group, name) for name in actions.EDITABLE_GROUP_FIELDS}
     form = GroupForm(request.POST or None, initial=initial, submit_label="Save")
     if request.method == "POST" and form.is_valid():
         try:
-            actions.update_group(group, acting_user=request.user, **form.cleaned_data)
-        except DomainError as error:
-            form.add_domain_error(error)
+            actions.update_group(group, actor=request.actor, **form.cleaned_data)
+        except Refusal as refusal:
+            show_refusal(form, refusal)
         else:
             messages.success(request, "Group saved.")
             return redirect("group_detail", pk=group.pk)
@@ -241,18 +209,15 @@ def edit_group(request: HttpRequest, pk: int) -> HttpResponse:
 @groups_panel
 def delete_group(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk)
-    name = group.display_name
-    actions.delete_group(group, acting_user=request.user)
-    messages.success(request, f"Group “{name}” deleted.")
+    actions.delete_group(group, actor=request.actor)
+    messages.success(request, f"Group “{group.display_name}” deleted.")
     return redirect("my_groups")
 
 
 # --- Group page ------------------------------------------------------------------------------
 
 
-@require_GET
-@groups_panel
-def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = None):
     decider = request.decider
     groups = selectors.with_viewer_status(
         selectors.visible_groups(request.user, decider=decider), request.user
@@ -265,21 +230,23 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "can": can,
         "owners": owners,
         "can_remove_owner": can["manage_owners"]
-        and actions.may_remove_an_owner(group, acting_user=request.user, owner_count=len(owners)),
-        "join_form": JoinForm(),
-        "my_request": JoinRequest.objects.filter(
-            group=group, requester=request.user, status=JoinRequest.Status.PENDING
-        ).first(),
+        and decider.remove_owner(group, owner_count=len(owners)),
+        "join_form": join_form or JoinForm(),
+        "my_request": selectors.my_pending_request(group, request.user),
     }
     if can["view_members"]:
         context |= _members_context(request, group)
     if can["view_requests"]:
-        context["group_requests"] = (
-            selectors.visible_requests(request.user, decider=decider)
-            .filter(group=group, status=JoinRequest.Status.PENDING)
-            .order_by("created_at", "id")[:50]
-        )
+        context["group_requests"] = selectors.pending_requests_of_group(
+            group, request.user, decider=decider
+        )[:50]
     return render(request, "groups/group_detail.html", context)
+
+
+@require_GET
+@groups_panel
+def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _group_page(request, pk)
 
 
 def _members_context(request: HttpRequest, group: Group) -> dict:
@@ -319,49 +286,39 @@ def export_members(request: HttpRequest, pk: int) -> StreamingHttpResponse:
 # --- Joining, leaving, requests --------------------------------------------------------------
 
 
-def _run(request: HttpRequest, action, success: str) -> bool:
-    """Call an action; report success or its refusal as a message. True when it succeeded."""
-    try:
-        action()
-    except DomainError as error:
-        messages.error(request, error.message)
-        return False
-    messages.success(request, success)
-    return True
-
-
 @require_POST
 @groups_panel
 def join_group(request: HttpRequest, pk: int) -> HttpResponse:
+    """Join group / Request to join. A bad justification is shown at its field on the page."""
     group = _group_for(request, pk)
     form = JoinForm(request.POST)
-    justification = form.cleaned_data["justification"] if form.is_valid() else ""
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("justification", [])))
-    else:
-        open_group = group.membership_policy == MembershipPolicy.OPEN
-        _run(
-            request,
-            lambda: actions.request_to_join(
-                group, acting_user=request.user, justification=justification
-            ),
-            f"You joined “{group.display_name}”."
-            if open_group
-            else f"Request sent. The owners of “{group.display_name}” will decide.",
-        )
-    return redirect(_back(request, reverse("group_detail", args=[pk])))
+    if form.is_valid():
+        try:
+            actions.request_to_join(
+                group, actor=request.actor, justification=form.cleaned_data["justification"]
+            )
+        except Refusal as refusal:
+            if refusal.field != "justification":
+                raise
+            show_refusal(form, refusal)
+        else:
+            if group.membership_policy == MembershipPolicy.OPEN:
+                messages.success(request, f"You joined “{group.display_name}”.")
+            else:
+                messages.success(
+                    request, f"Request sent. The owners of “{group.display_name}” will decide."
+                )
+            return _back_to_group(request, pk)
+    return _group_page(request, pk, join_form=form)
 
 
 @require_POST
 @groups_panel
 def leave_group(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk)
-    _run(
-        request,
-        lambda: actions.leave_group(group, acting_user=request.user),
-        f"You left “{group.display_name}”.",
-    )
-    return redirect(_back(request, reverse("group_detail", args=[pk])))
+    actions.leave_group(group, actor=request.actor)
+    messages.success(request, f"You left “{group.display_name}”.")
+    return _back_to_group(request, pk)
 
 
 def _visible_request(request: HttpRequest, pk: int) -> JoinRequest:
@@ -373,32 +330,32 @@ def _visible_request(request: HttpRequest, pk: int) -> JoinRequest:
 @require_POST
 @groups_panel
 def cancel_request(request: HttpRequest, pk: int) -> HttpResponse:
-    join_request = _visible_request(request, pk)
-    _run(
-        request,
-        lambda: actions.cancel_request(join_request, acting_user=request.user),
-        "Request cancelled.",
-    )
-    return redirect(_back(request, reverse("my_groups")))
+    actions.cancel_request(_visible_request(request, pk), actor=request.actor)
+    messages.success(request, "Request cancelled.")
+    return redirect(safe_next(request, reverse("my_groups")))
 
 
 @require_POST
 @groups_panel
 def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    """Approve or Deny one request; HTMX swaps the row in place."""
+    """Approve or Deny one request; HTMX swaps the row in place, with any refusal in it."""
     join_request = _visible_request(request, pk)
     form = DecisionForm(request.POST)
-    reason = form.cleaned_data["reason"] if form.is_valid() else ""
     decide = actions.approve_request if decision == "approve" else actions.deny_request
-    name = join_request.requester.display_name
     done = "approved" if decision == "approve" else "denied"
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("reason", [])))
+    try:
+        if not form.is_valid():
+            raise Refusal(" ".join(form.errors.get("reason", [])), field="reason")
+        decide(join_request, actor=request.actor, reason=form.cleaned_data["reason"])
+    except Refusal as refusal:
+        if not request.htmx:
+            raise
+        messages.error(request, refusal.message)
     else:
-        _run(
+        messages.success(
             request,
-            lambda: decide(join_request, acting_user=request.user, reason=reason),
-            f"{name}'s request to join “{join_request.group.display_name}” {done}.",
+            f"{join_request.requester.display_name}'s request to join "
+            f"“{join_request.group.display_name}” {done}.",
         )
     if request.htmx:
         join_request.refresh_from_db()
@@ -409,7 +366,7 @@ def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse
             ).count(),
         }
         return render(request, "groups/approvals.html#decided_row", context)
-    return redirect(_back(request, reverse("approvals")))
+    return redirect(safe_next(request, reverse("approvals")))
 
 
 # --- Approvals -------------------------------------------------------------------------------
@@ -420,78 +377,44 @@ def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse
 def approvals(request: HttpRequest) -> HttpResponse:
     decider = request.decider
     pending = selectors.requests_to_decide(request.user, decider=decider)
-    recent = (
-        selectors.visible_requests(request.user, decider=decider)
-        .filter(decided_by__isnull=False, group__in=decider.queryset(Action.VIEW_REQUESTS, Group))
-        .exclude(status=JoinRequest.Status.PENDING)
-        .order_by("-decided_at", "-id")[:10]
-    )
     context = {
         "nav_active": "approvals",
         "page": _page(request, pending, size=50),
-        "recent": recent,
+        "recent": selectors.recently_decided(request.user, decider=decider),
         "deciding": decider.for_every_group(Action.DECIDE_REQUESTS),
+        "scope": "tenant" if decider.actor.administers_tenant else "owned",
     }
     return render(request, "groups/approvals.html", context)
+
+
+MAX_SELECTED = 500
 
 
 @require_POST
 @groups_panel
 def approve_selected(request: HttpRequest) -> HttpResponse:
-    ids = _posted_ids(request, "request")[:200]
+    """Approve selected: one set-based action for every ticked request."""
+    ids = _posted_ids(request, "request")[:MAX_SELECTED]
     if not ids:
         messages.error(request, "Select at least one request to approve.")
         return redirect("approvals")
-    approved, refused = 0, []
-    for join_request in selectors.requests_to_decide(request.user, decider=request.decider).filter(
-        pk__in=ids
-    ):
-        try:
-            actions.approve_request(join_request, acting_user=request.user)
-            approved += 1
-        except (DomainError, PermissionDenied) as error:
-            refused.append(f"{join_request.requester.display_name}: {error}")
-    if approved:
-        messages.success(request, f"Approved {approved} request{'s' if approved != 1 else ''}.")
-    elif not refused:
+    visible = selectors.visible_requests(request.user, decider=request.decider).filter(pk__in=ids)
+    result = actions.close_requests(
+        list(visible.values_list("pk", flat=True)),
+        actor=request.actor,
+        status=JoinRequest.Status.APPROVED,
+    )
+    if result.decided:
+        count = len(result.decided)
+        messages.success(request, f"Approved {count} request{'s' if count != 1 else ''}.")
+    elif not result.refused:
         messages.error(request, "None of the selected requests is waiting for your decision.")
-    for line in refused:
-        messages.error(request, line)
-    return redirect(_back(request, reverse("approvals")))
+    for join_request, refusal in result.refused:
+        messages.error(request, f"{join_request.requester.display_name}: {refusal.message}")
+    return redirect(safe_next(request, reverse("approvals")))
 
 
 # --- Members and owners (owners' tools) ------------------------------------------------------
-
-
-@dataclass
-class BulkPreview:
-    """What adding a pasted list would do, shown before anything is added."""
-
-    to_add: list[User]
-    already_members: list[User]
-    unknown: list[str]
-    refused: list[tuple[str, str]]
-
-
-def _preview(group: Group, viewer: User, entries: list[str]) -> BulkPreview:
-    valid = [e for e in entries if is_email(e)]
-    # Only the viewer's tenant: another organisation's people are as unknown as strangers.
-    people = {u.email: u for u in User.objects.filter(tenant_id=viewer.tenant_id, email__in=valid)}
-    members = set(
-        group.memberships.filter(user__in=people.values()).values_list("user_id", flat=True)
-    )
-    preview = BulkPreview([], [], [], [])
-    for entry in entries:
-        person = people.get(entry)
-        if person is None:
-            preview.unknown.append(entry)
-        elif not person.is_active:
-            preview.refused.append((entry, "This account is deactivated."))
-        elif person.pk in members:
-            preview.already_members.append(person)
-        else:
-            preview.to_add.append(person)
-    return preview
 
 
 @require_http_methods(["GET", "POST"])
@@ -500,28 +423,22 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     """Add members: pick people, or paste/upload many → preview → confirm."""
     group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     if request.method == "POST" and "confirm" in request.POST:
-        ids = _posted_ids(request, "user")
-        people = list(User.objects.filter(pk__in=ids, tenant_id=request.user.tenant_id))
+        people = selectors.people_by_ids(request.user, _posted_ids(request, "user"))
         if not people:
             messages.error(request, "Select at least one person to add.")
             return redirect("add_members", pk=group.pk)
-        try:
-            result = actions.add_members(group, acting_user=request.user, people=people)
-        except DomainError as error:
-            messages.error(request, error.message)
-        else:
-            _report_added(request, result)
+        _report_added(request, actions.add_members(group, actor=request.actor, people=people))
         return redirect("group_detail", pk=group.pk)
     form = BulkMembersForm(request.POST or None, request.FILES or None)
     preview = None
     if request.method == "POST" and form.is_valid():
-        preview = _preview(group, request.user, form.cleaned_data["entries"])
+        preview = selectors.preview_add_members(group, request.user, form.cleaned_data["entries"])
     return render(
         request, "groups/add_members.html", {"group": group, "form": form, "preview": preview}
     )
 
 
-def _report_added(request: HttpRequest, result: actions.AddMembersResult) -> None:
+def _report_added(request: HttpRequest, result: selectors.AddMembersResult) -> None:
     if result.added:
         count = len(result.added)
         messages.success(request, f"Added {count} member{'s' if count != 1 else ''}.")
@@ -534,9 +451,10 @@ def _report_added(request: HttpRequest, result: actions.AddMembersResult) -> Non
 def _posted_person(request: HttpRequest) -> User:
     """The person named by the form's `user` field, from the viewer's tenant (else 404)."""
     user_id = request.POST.get("user", "")
-    return get_object_or_404(
-        User, pk=int(user_id) if ID.fullmatch(user_id) else 0, tenant_id=request.user.tenant_id
-    )
+    people = selectors.people_by_ids(request.user, [int(user_id)] if ID.fullmatch(user_id) else [])
+    if not people:
+        raise Http404("No such person in your organisation.")
+    return people[0]
 
 
 @require_POST
@@ -544,12 +462,9 @@ def _posted_person(request: HttpRequest) -> User:
 def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     person = _posted_person(request)
-    _run(
-        request,
-        lambda: actions.remove_member(group, acting_user=request.user, person=person),
-        f"{person.display_name} removed from the group.",
-    )
-    return redirect(_back(request, reverse("group_detail", args=[pk])))
+    actions.remove_member(group, actor=request.actor, person=person)
+    messages.success(request, f"{person.display_name} removed from the group.")
+    return _back_to_group(request, pk)
 
 
 @require_POST
@@ -557,18 +472,14 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
 def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
     email = request.POST.get("email", "").strip().lower()
-    person = None
-    if is_email(email):
-        person = User.objects.filter(email=email, tenant_id=request.user.tenant_id).first()
+    person = selectors.person_by_email(request.user, email) if is_email(email) else None
     if person is None:
-        messages.error(request, f"No one in your organisation has the email address “{email}”.")
-    else:
-        _run(
-            request,
-            lambda: actions.add_owner(group, acting_user=request.user, person=person),
-            f"{person.display_name} is now an owner.",
+        raise Invalid(
+            f"No one in your organisation has the email address “{email}”.", field="email"
         )
-    return redirect("group_detail", pk=pk)
+    actions.add_owner(group, actor=request.actor, person=person)
+    messages.success(request, f"{person.display_name} is now an owner.")
+    return _back_to_group(request, pk)
 
 
 @require_POST
@@ -576,12 +487,9 @@ def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
 def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
     person = _posted_person(request)
-    _run(
-        request,
-        lambda: actions.remove_owner(group, acting_user=request.user, person=person),
-        f"{person.display_name} is no longer an owner.",
-    )
-    return redirect("group_detail", pk=pk)
+    actions.remove_owner(group, actor=request.actor, person=person)
+    messages.success(request, f"{person.display_name} is no longer an owner.")
+    return _back_to_group(request, pk)
 
 
 @require_GET

@@ -1,4 +1,8 @@
-"""Every write to tenants, people and General settings: atomic and audited."""
+"""Every write to tenants, people and General settings: atomic, audited, announced.
+
+Each takes an `actor` (tenants/actors.py; a bare User means that person in the panel) and
+raises a Refusal (tenants/errors.py) that leaves nothing written.
+"""
 
 from typing import Any
 
@@ -6,19 +10,21 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from tenants.audit import changes, record_audit
-from tenants.errors import DomainError
-from tenants.models import GeneralSettings, Tenant, User
+from tenants.actors import Actor, as_actor
+from tenants.errors import Conflict, Invalid, NotAllowed
+from tenants.events import changes, record
+from tenants.models import EventKind, GeneralSettings, Tenant, User
 from tenants.permissions import require_administer
 
 
-def _clean_email(email: str) -> str:
+def clean_email(email: str, *, field: str = "email") -> str:
+    """A trimmed, lower-cased email address, or Invalid naming the field."""
     email = (email or "").strip().lower()
     try:
         validate_email(email)
     except ValidationError:
-        raise DomainError(
-            f"{email or 'An empty value'!s} is not a valid email address.", field="email"
+        raise Invalid(
+            f"{email or 'An empty value'!s} is not a valid email address.", field=field
         ) from None
     return email
 
@@ -30,16 +36,17 @@ def create_tenant(
     admin_email: str,
     admin_password: str | None,
     admin_display_name: str = "",
-    acting_user: User | None = None,
+    actor: Actor | User,
 ) -> Tenant:
-    """A new tenant with its General settings (SPEC defaults) and its first global admin."""
-    if acting_user is not None and not acting_user.is_superuser:
-        raise DomainError("Only the operator can create tenants.")
+    """A new tenant, its General settings (docs/settings.md) and its first global admin."""
+    actor = as_actor(actor)
+    if not actor.is_operator:
+        raise NotAllowed("Only the operator can create tenants.")
     name = (name or "").strip()
     if not name:
-        raise DomainError("A tenant needs a name.", field="name")
+        raise Invalid("A tenant needs a name.", field="name")
     if Tenant.objects.filter(name__iexact=name).exists():
-        raise DomainError(f"A tenant named {name!r} already exists.", field="name")
+        raise Conflict(f"A tenant named {name!r} already exists.", field="name")
     tenant = Tenant.objects.create(name=name)
     GeneralSettings.objects.create(tenant=tenant)
     admin = _insert_user(
@@ -50,12 +57,13 @@ def create_tenant(
         premium=True,
         password=admin_password,
     )
-    record_audit(
-        tenant=tenant,
-        actor=acting_user,
-        action="tenant.created",
+    record(
+        EventKind.TENANT_CREATED,
+        actor=actor,
+        tenant_id=tenant.pk,
         target=tenant,
         data={"name": name, "first_admin": admin.email},
+        payload={"first_admin_id": admin.pk},
     )
     return tenant
 
@@ -63,11 +71,11 @@ def create_tenant(
 def _insert_user(
     *, tenant: Tenant, email: str, display_name: str, role: str, premium: bool, password: str | None
 ) -> User:
-    email = _clean_email(email)
+    email = clean_email(email)
     if role not in User.Role.values:
-        raise DomainError(f"{role!r} is not a role (member or global_admin).", field="role")
+        raise Invalid(f"{role!r} is not a role (member or global_admin).", field="role")
     if User.objects.filter(email__iexact=email).exists():
-        raise DomainError(f"A user with the email {email} already exists.", field="email")
+        raise Conflict(f"A user with the email {email} already exists.", field="email")
     if premium:
         _require_premium_seat(tenant)
     user = User(
@@ -87,7 +95,7 @@ def _require_premium_seat(tenant: Tenant, *, excluding: User | None = None) -> N
     if excluding is not None:
         holders = holders.exclude(pk=excluding.pk)
     if holders.count() >= tenant.premium_seats:
-        raise DomainError(
+        raise Conflict(
             f"All {tenant.premium_seats} Premium seats of {tenant} are taken.",
             field="has_premium_license",
         )
@@ -98,16 +106,17 @@ def create_user(
     email: str,
     *,
     tenant: Tenant,
-    acting_user: User | None,
+    actor: Actor | User,
     display_name: str = "",
     role: str = User.Role.MEMBER,
     premium: bool = False,
     password: str | None = None,
 ) -> User:
     """A new person in the tenant's directory."""
+    actor = as_actor(actor)
     if tenant is None:
-        raise DomainError("Choose the user's tenant.", field="tenant")
-    require_administer(acting_user, tenant)
+        raise Invalid("Choose the user's tenant.", field="tenant")
+    require_administer(actor, tenant)
     Tenant.objects.select_for_update().get(pk=tenant.pk)  # serialise seat counting
     try:
         with transaction.atomic():
@@ -120,13 +129,14 @@ def create_user(
                 password=password,
             )
     except IntegrityError:  # the same email created at the same moment elsewhere
-        raise DomainError(f"A user with the email {email} already exists.", field="email") from None
-    record_audit(
-        tenant=tenant,
-        actor=acting_user,
-        action="user.created",
+        raise Conflict(f"A user with the email {email} already exists.", field="email") from None
+    record(
+        EventKind.USER_CREATED,
+        actor=actor,
+        tenant_id=tenant.pk,
         target=user,
         data={"email": user.email, "role": user.role, "premium": premium},
+        payload={"user_id": user.pk},
     )
     return user
 
@@ -135,24 +145,32 @@ USER_EDITABLE_FIELDS = ("display_name", "role", "has_premium_license", "is_activ
 
 
 @transaction.atomic
-def update_user(user: User, *, acting_user: User | None, **new_values: Any) -> User:
-    """Change a person's name, role, license or active flag (global admins of their tenant)."""
+def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
+    """Change a person's name, role, license or active flag (global admins of their tenant).
+
+    Deactivation is announced as `user.deactivated`; groups cancels the person's pending
+    requests in this same transaction (groups/apps.py).
+    """
+    actor = as_actor(actor)
     unknown = set(new_values) - set(USER_EDITABLE_FIELDS)
     if unknown:
-        raise DomainError(f"These user fields can't be changed here: {', '.join(sorted(unknown))}.")
+        raise Invalid(f"These user fields can't be changed here: {', '.join(sorted(unknown))}.")
     # NO KEY UPDATE: rows that merely reference this user (a membership being approved right
     # now) don't wait for it, so deactivation can't deadlock with approvals.
-    locked = User.objects.select_for_update(no_key=True).get(pk=user.pk)
-    require_administer(acting_user, locked.tenant)
+    locked = (
+        User.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("tenant")
+        .get(pk=user.pk)
+    )
+    require_administer(actor, locked.tenant)
     if new_values.get("role", locked.role) not in User.Role.values:
-        raise DomainError(f"{new_values['role']!r} is not a role.", field="role")
+        raise Invalid(f"{new_values['role']!r} is not a role.", field="role")
     changes_own_standing = new_values.get("role", locked.role) != locked.role or not new_values.get(
         "is_active", True
     )
-    if acting_user is not None and locked.pk == acting_user.pk and changes_own_standing:
-        raise DomainError("You can't change your own role or deactivate yourself.")
-    before = {field: getattr(locked, field) for field in new_values}
-    diff = changes(before, new_values)
+    if actor.user is not None and locked.pk == actor.user.pk and changes_own_standing:
+        raise NotAllowed("You can't change your own role or deactivate yourself.")
+    diff = changes({name: getattr(locked, name) for name in new_values}, new_values)
     if not diff:
         return locked
     holds_seat = locked.has_premium_license and locked.is_active
@@ -162,16 +180,20 @@ def update_user(user: User, *, acting_user: User | None, **new_values: Any) -> U
     if will_hold_seat and not holds_seat:  # licensing, or reactivating a licensed person
         Tenant.objects.select_for_update().get(pk=locked.tenant_id)
         _require_premium_seat(locked.tenant, excluding=locked)
-    for field, value in new_values.items():
-        setattr(locked, field, value)
+    for name, value in new_values.items():
+        setattr(locked, name, value)
     locked.save(update_fields=list(new_values))
-    record_audit(
-        tenant=locked.tenant, actor=acting_user, action="user.updated", target=locked, data=diff
+    kind = EventKind.USER_UPDATED
+    if "is_active" in diff:
+        kind = EventKind.USER_REACTIVATED if locked.is_active else EventKind.USER_DEACTIVATED
+    record(
+        kind,
+        actor=actor,
+        tenant_id=locked.tenant_id,
+        target=locked,
+        data=diff,
+        payload={"user_id": locked.pk, "fields": sorted(diff)},
     )
-    if "is_active" in diff and not locked.is_active:
-        from groups.actions import cancel_pending_requests_of  # groups builds on tenants
-
-        cancel_pending_requests_of(locked, acting_user=acting_user)
     return locked
 
 
@@ -179,27 +201,28 @@ def update_user(user: User, *, acting_user: User | None, **new_values: Any) -> U
 def update_general_settings(
     tenant: Tenant,
     *,
-    acting_user: User | None,
+    actor: Actor | User,
     selected_owner_assigners: list[User] | None = None,
     **new_values: Any,
 ) -> GeneralSettings:
     """Change the tenant's General settings; takes effect on the very next request."""
+    actor = as_actor(actor)
     unknown = set(new_values) - set(GeneralSettings.FIELDS)
     if unknown:
-        raise DomainError(f"Unknown settings: {', '.join(sorted(unknown))}.")
-    require_administer(acting_user, tenant)
+        raise Invalid(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    require_administer(actor, tenant)
     settings = GeneralSettings.objects.select_for_update().get(tenant=tenant)
     choice = new_values.get("owners_who_can_assign_owners", settings.owners_who_can_assign_owners)
     if choice not in GeneralSettings.OwnerAssigners.values:
-        raise DomainError(
+        raise Invalid(
             f"{choice!r} is not a choice for Owners who can assign members as group owners.",
             field="owners_who_can_assign_owners",
         )
-    before: dict[str, Any] = {field: getattr(settings, field) for field in new_values}
+    before: dict[str, Any] = {name: getattr(settings, name) for name in new_values}
     after: dict[str, Any] = dict(new_values)
     if selected_owner_assigners is not None:
         if any(person.tenant_id != tenant.pk for person in selected_owner_assigners):
-            raise DomainError(
+            raise Invalid(
                 "Only people of this tenant can be selected.", field="selected_owner_assigners"
             )
         before["selected_owner_assigners"] = sorted(
@@ -209,12 +232,18 @@ def update_general_settings(
     diff = changes(before, after)
     if not diff:
         return settings
-    for field, value in new_values.items():
-        setattr(settings, field, value)
+    for name, value in new_values.items():
+        setattr(settings, name, value)
     settings.save()
     if selected_owner_assigners is not None:
         settings.selected_owner_assigners.set(selected_owner_assigners)
-    record_audit(
-        tenant=tenant, actor=acting_user, action="settings.updated", target=settings, data=diff
+    record(
+        EventKind.SETTINGS_UPDATED,
+        actor=actor,
+        tenant_id=tenant.pk,
+        target=settings,
+        data=diff,
+        payload={"fields": sorted(diff)},
+        aggregate=f"tenant:{tenant.pk}",
     )
     return settings

@@ -12,15 +12,21 @@ from django.contrib.auth.models import Group as AuthGroup
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
 
-from tenants import actions
-from tenants.errors import DomainError
-from tenants.models import AuditEvent, GeneralSettings, Tenant, User
+from tenants import actions, outbox
+from tenants.actors import Actor, Surface
+from tenants.errors import Refusal
+from tenants.models import AuditEvent, GeneralSettings, OutboxDelivery, Tenant, User
 from tenants.permissions import can_administer
 
 admin.site.site_header = "Access Panel administration"
 admin.site.site_title = "Access Panel admin"
 admin.site.index_title = "Your organisation"
 admin.site.unregister(AuthGroup)
+
+
+def admin_actor(request: HttpRequest) -> Actor:
+    """The signed-in global admin (or operator) acting through Django admin."""
+    return Actor.person(request.user, Surface.DJANGO_ADMIN)
 
 
 class TenantScopedAdmin(admin.ModelAdmin):
@@ -76,13 +82,31 @@ class TenantScopedAdmin(admin.ModelAdmin):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         return scope_choices(field, request)
 
+    # Django admin's mapping of refusals (tenants/errors.py): the change rolls back and the
+    # refusal is an admin message on the page it came from.
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        """A domain refusal (duplicate, seat limit, ...) rolls back and is shown as a message."""
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except DomainError as error:
-            messages.error(request, error.message)
-            return HttpResponseRedirect(request.get_full_path())
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+
+def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponseRedirect:
+    messages.error(request, refusal.message)
+    return HttpResponseRedirect(request.get_full_path())
 
 
 def scope_choices(field, request: HttpRequest):
@@ -169,7 +193,7 @@ class UserAdmin(TenantScopedAdmin):
                 for f in actions.USER_EDITABLE_FIELDS
                 if f in form.changed_data
             }
-            actions.update_user(obj, acting_user=request.user, **values)
+            actions.update_user(obj, actor=admin_actor(request), **values)
             return
         tenant = (
             form.cleaned_data.get("tenant") if request.user.is_superuser else request.user.tenant
@@ -177,7 +201,7 @@ class UserAdmin(TenantScopedAdmin):
         created = actions.create_user(
             form.cleaned_data["email"],
             tenant=tenant,
-            acting_user=request.user,
+            actor=admin_actor(request),
             display_name=form.cleaned_data["display_name"],
             role=form.cleaned_data["role"],
             premium=form.cleaned_data["has_premium_license"],
@@ -205,7 +229,7 @@ class GeneralSettingsAdmin(TenantScopedAdmin):
         values = {f: form.cleaned_data[f] for f in GeneralSettings.FIELDS}
         actions.update_general_settings(
             obj.tenant,
-            acting_user=request.user,
+            actor=admin_actor(request),
             selected_owner_assigners=list(form.cleaned_data["selected_owner_assigners"]),
             **values,
         )
@@ -216,8 +240,8 @@ class GeneralSettingsAdmin(TenantScopedAdmin):
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(TenantScopedAdmin):
-    list_display = ["created_at", "actor_label", "action", "target_type", "target_label"]
-    list_filter = ["action", "target_type"]
+    list_display = ["created_at", "actor_label", "surface", "action", "target_type", "target_label"]
+    list_filter = ["action", "surface", "actor_kind", "target_type"]
     search_fields = ["actor_label", "target_label", "action"]
     date_hierarchy = "created_at"
 
@@ -226,3 +250,73 @@ class AuditEventAdmin(TenantScopedAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False  # append-only: view only
+
+
+class FailingFilter(admin.SimpleListFilter):
+    title = "trouble"
+    parameter_name = "trouble"
+
+    def lookups(self, request, model_admin):
+        return [("failing", "Failing (retried 3+ times)"), ("failed", "Gave up")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.filter(status=OutboxDelivery.Status.PENDING, attempts__gte=3)
+        if self.value() == "failed":
+            return queryset.filter(status=OutboxDelivery.Status.FAILED)
+        return queryset
+
+
+@admin.register(OutboxDelivery)
+class OutboxDeliveryAdmin(TenantScopedAdmin):
+    """Where the operator sees events a handler keeps failing on, and retries them."""
+
+    tenant_path = "event__tenant"
+    list_display = [
+        "id",
+        "event",
+        "handler",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "short_error",
+    ]
+    list_filter = [FailingFilter, "status", "handler"]
+    list_select_related = ["event"]
+    readonly_fields = [
+        "event",
+        "handler",
+        "aggregate",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "leased_until",
+        "last_error",
+        "delivered_at",
+        "payload",
+    ]
+    fields = readonly_fields
+    actions = ["retry_now"]
+    show_full_result_count = False
+
+    @admin.display(description="last error")
+    def short_error(self, obj) -> str:
+        return obj.last_error[:120]
+
+    @admin.display(description="payload")
+    def payload(self, obj):
+        return obj.event.payload
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def get_actions(self, request):
+        return super().get_actions(request) if request.user.is_superuser else {}
+
+    @admin.action(description="Retry now")
+    def retry_now(self, request, queryset):
+        count = outbox.retry_now(list(queryset.values_list("pk", flat=True)))
+        messages.success(request, f"{count} deliver{'ies' if count != 1 else 'y'} will run again.")

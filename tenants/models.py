@@ -1,8 +1,11 @@
-"""Tenants (organisations), their people, their General settings and the audit log."""
+"""Tenants (organisations), their people, their General settings, the audit log and the outbox."""
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
+
+from tenants.actors import ActorKind, Surface
 
 
 class Tenant(models.Model):
@@ -112,7 +115,7 @@ class User(AbstractBaseUser):
 
 
 class GeneralSettings(models.Model):
-    """The tenant's self-service switches (SPEC section 2); labels are the setting names."""
+    """The tenant's self-service switches (docs/settings.md); labels are their names."""
 
     class OwnerAssigners(models.TextChoices):
         ALL = "all", "All"
@@ -157,7 +160,7 @@ class GeneralSettings(models.Model):
     def __str__(self) -> str:
         return f"General settings of {self.tenant}"
 
-    # The scalar settings, in the order of SPEC section 2 (used by audit and forms).
+    # The scalar settings, in the order of docs/settings.md (audit, forms).
     FIELDS = (
         "owners_can_manage_requests",
         "restrict_access_to_groups",
@@ -165,6 +168,31 @@ class GeneralSettings(models.Model):
         "users_can_create_microsoft365_groups",
         "owners_who_can_assign_owners",
     )
+
+
+class EventKind(models.TextChoices):
+    """Every kind of change: the audit log's actions and the outbox's events (docs/events.md)."""
+
+    TENANT_CREATED = "tenant.created", "Organisation created"
+    USER_CREATED = "user.created", "Person added to the directory"
+    USER_UPDATED = "user.updated", "Person changed"
+    USER_DEACTIVATED = "user.deactivated", "Person deactivated"
+    USER_REACTIVATED = "user.reactivated", "Person reactivated"
+    SETTINGS_UPDATED = "settings.updated", "General settings changed"
+    GROUP_CREATED = "group.created", "Group created"
+    GROUP_UPDATED = "group.updated", "Group changed"
+    GROUP_DELETED = "group.deleted", "Group deleted"
+    GROUP_JOINED = "group.joined", "Joined an open group"
+    GROUP_LEFT = "group.left", "Left a group"
+    MEMBER_ADDED = "member.added", "Member added"
+    MEMBER_REMOVED = "member.removed", "Member removed"
+    OWNER_ADDED = "owner.added", "Owner added"
+    OWNER_REMOVED = "owner.removed", "Owner removed"
+    REQUEST_CREATED = "request.created", "Asked to join"
+    REQUEST_APPROVED = "request.approved", "Request approved"
+    REQUEST_DENIED = "request.denied", "Request denied"
+    REQUEST_CANCELLED = "request.cancelled", "Request cancelled"
+    REQUEST_EXPIRED = "request.expired", "Request expired"
 
 
 class AuditEventQuerySet(models.QuerySet):
@@ -178,19 +206,22 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """One state change: who did what to which object, with old and new values."""
+    """One state change: who did what to which object, through which surface, with old and new
+    values. Written by tenants.events.record() in the transaction of the change."""
 
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="audit_events")
     actor = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
     actor_label = models.CharField(max_length=300, help_text="Who acted, kept if they are gone.")
-    action = models.CharField(max_length=60)
+    surface = models.CharField(max_length=20, choices=Surface.choices)
+    action = models.CharField(max_length=60, choices=EventKind.choices)
     target_type = models.CharField(max_length=40)
     target_id = models.CharField(max_length=40, blank=True)
     target_label = models.CharField(max_length=300, blank=True)
     data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
 
     objects = AuditEventQuerySet.as_manager()
 
@@ -212,3 +243,86 @@ class AuditEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise TypeError("Audit events are append-only")
+
+
+class OutboxEvent(models.Model):
+    """A change announced to the worker's handlers (provisioning, email): written with the
+    change and its audit row, so an event exists exactly when its change was committed."""
+
+    tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=60, choices=EventKind.choices)
+    aggregate = models.CharField(
+        max_length=60, help_text="What the event is about, e.g. group:12; delivered in order."
+    )
+    payload = models.JSONField(default=dict, blank=True)
+    actor = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, related_name="+")
+    actor_kind = models.CharField(max_length=20, choices=ActorKind.choices)
+    surface = models.CharField(max_length=20, choices=Surface.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.aggregate}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Delivered"
+    FAILED = "failed", "Failed (gave up)"
+
+
+class OutboxDelivery(models.Model):
+    """One event for one handler: the unit the worker claims, runs, retries and reports.
+
+    Deliveries of one handler and one aggregate run in id order; a delivery waiting for a
+    retry holds back the later ones of its aggregate (docs/events.md).
+    """
+
+    Status = DeliveryStatus
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=60)
+    aggregate = models.CharField(max_length=60)  # the event's, for the ordering index
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name_plural = "outbox deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="delivery_unique"),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DeliveryStatus.values), name="delivery_status_valid"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["handler", "aggregate", "id"],
+                condition=models.Q(status="pending"),
+                name="delivery_pending_queue_idx",
+            ),
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=models.Q(status="pending"),
+                name="delivery_pending_due_idx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} → {self.handler} ({self.status})"
+
+
+class PeriodicRun(models.Model):
+    """When a periodic job is next due; workers take turns by row lock (tenants/worker.py)."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+    next_run_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.next_run_at:%Y-%m-%d %H:%M}"

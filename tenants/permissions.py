@@ -1,26 +1,28 @@
-"""Who may administer a tenant. Group rules live in groups/policy.py."""
+"""Who may administer a tenant (its people and General settings). Group rules: groups/policy.py."""
 
-from django.core.exceptions import PermissionDenied
-
+from tenants.actors import Actor, as_actor
+from tenants.errors import NotAllowed
 from tenants.models import Tenant, User
 
 
-def can_administer(user: User | None, tenant: Tenant | int | None) -> bool:
-    """The operator (or an operator command, user None) and the tenant's own global admins.
+def can_administer(actor: Actor | User, tenant: Tenant | int | None) -> bool:
+    """The operator, the tenant's own global admins, and its SCIM client or system jobs.
 
-    `tenant` may be a Tenant, its id, or None for "any tenant this user administers" (Django
+    `tenant` may be a Tenant, its id, or None for "any tenant this actor administers" (Django
     admin asks that before it has an object).
     """
-    if user is None:
-        return True
-    if not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
+    actor = as_actor(actor)
     tenant_id = tenant.pk if isinstance(tenant, Tenant) else tenant
-    return user.is_global_admin and (tenant_id is None or tenant_id == user.tenant_id)
+    if actor.user is not None:
+        user = actor.user
+        if not user.is_active:
+            return False
+        if user.is_superuser:
+            return True
+        return user.is_global_admin and tenant_id in (None, user.tenant_id)
+    return actor.scope_tenant_id is None or tenant_id in (None, actor.scope_tenant_id)
 
 
-def require_administer(user: User | None, tenant: Tenant) -> None:
-    if not can_administer(user, tenant):
-        raise PermissionDenied("Only a global admin of this tenant can do this.")
+def require_administer(actor: Actor | User, tenant: Tenant) -> None:
+    if not can_administer(actor, tenant):
+        raise NotAllowed("Only a global admin of this tenant can do this.")

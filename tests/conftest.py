@@ -1,4 +1,4 @@
-"""Shared fixtures: two tenants and the named people of STYLE.md.
+"""Shared fixtures: two tenants and the named people every test speaks of.
 
 Tests run on PostgreSQL when DATABASE_URL is set, SQLite otherwise.
 """
@@ -12,7 +12,7 @@ from django.db import connection
 from groups import actions
 from groups.models import GroupType, MembershipPolicy
 from tenants.actions import update_general_settings
-from tests.factories import GroupFactory, TenantFactory, UserFactory
+from tests.factories import OPERATOR, GroupFactory, TenantFactory, UserFactory
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's loop + live_server
 
@@ -41,7 +41,7 @@ def on_postgres():
 def tenant(db):
     tenant = TenantFactory(name="Contoso")
     # The seed's "Make a group available for user self-service" steps.
-    update_general_settings(tenant, acting_user=None, owners_can_manage_requests=True)
+    update_general_settings(tenant, actor=OPERATOR, owners_can_manage_requests=True)
     return tenant
 
 
@@ -103,8 +103,8 @@ def group(owner, member, requester):
         group_type=GroupType.SECURITY,
         membership_policy=MembershipPolicy.OWNER_APPROVAL,
     )
-    actions.add_members(group, acting_user=owner, people=[member])
-    actions.request_to_join(group, acting_user=requester, justification="Launch work")
+    actions.add_members(group, actor=owner, people=[member])
+    actions.request_to_join(group, actor=requester, justification="Launch work")
     return group
 
 
@@ -124,4 +124,4 @@ def closed_group(owner):
 
 def set_settings(tenant, **values):
     """Flip General settings the way an admin does (through the action)."""
-    return update_general_settings(tenant, acting_user=None, **values)
+    return update_general_settings(tenant, actor=OPERATOR, **values)

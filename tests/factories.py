@@ -7,9 +7,11 @@ import factory
 from groups import actions
 from groups.models import Group, GroupSource, GroupType
 from tenants.actions import create_tenant, create_user
+from tenants.actors import Actor
 from tenants.models import Tenant, User
 
 PASSWORD = "correct-horse-battery-staple"
+OPERATOR = Actor.command_line("pytest")  # test setup acts as the deployment's operator
 _counter = itertools.count(1)
 
 
@@ -25,6 +27,7 @@ class TenantFactory(factory.django.DjangoModelFactory):
             name,
             admin_email=f"admin{next(_counter)}@{name.lower().replace(' ', '')}.test",
             admin_password=PASSWORD,
+            actor=OPERATOR,
         )
 
 
@@ -43,7 +46,7 @@ class UserFactory(factory.django.DjangoModelFactory):
         return create_user(
             email,
             tenant=tenant,
-            acting_user=None,
+            actor=OPERATOR,
             display_name=display_name,
             role=role,
             premium=has_premium_license,
@@ -65,4 +68,4 @@ class GroupFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, created_by, **kwargs):
-        return actions.create_group(acting_user=created_by, **kwargs)
+        return actions.create_group(actor=created_by, **kwargs)

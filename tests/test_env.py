@@ -78,3 +78,23 @@ def test_the_development_key_is_refused_beyond_localhost():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set when the site is served beyond localhost" in result.stderr
+
+
+def test_database_connections_have_a_safe_default_and_can_be_pooled():
+    """A threaded server must not keep a connection per thread (review round 1, item 8)."""
+    from accessportal.env import database_settings
+
+    url = "postgres://app@db.example:5432/accessportal"
+    default = _settings_value("settings.DATABASES['default']['CONN_MAX_AGE']", DATABASE_URL=url)
+    assert default == "0"
+    kept = database_settings(url, conn_max_age=60)
+    assert kept["CONN_MAX_AGE"] == 60
+    assert "-c jit=off" in kept["OPTIONS"]["options"]
+    pooled = database_settings(url, conn_max_age=60, pool=True)
+    assert (pooled["OPTIONS"]["pool"], pooled["CONN_MAX_AGE"]) == (True, 0)
+    from_env = _settings_value(
+        "settings.DATABASES['default']['OPTIONS']['pool']", DATABASE_URL=url, DB_POOL="1"
+    )
+    assert from_env == "True"
+    with pytest.raises(ImproperlyConfigured, match="DB_POOL needs PostgreSQL"):
+        database_settings("sqlite:////tmp/x.sqlite3", pool=True)

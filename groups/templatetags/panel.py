@@ -6,6 +6,8 @@ from django import template
 from django.utils import timezone
 from django.utils.timesince import timesince
 
+from groups.models import DECISION_REASON_MAX
+
 register = template.Library()
 
 
@@ -17,3 +19,9 @@ def ago(moment: datetime | None) -> str:
     if timezone.now() - moment < timedelta(minutes=1):
         return "just now"
     return f"{timesince(moment, depth=1)} ago"
+
+
+@register.simple_tag
+def decision_reason_max() -> int:
+    """The Deny reason's length limit, for the input's maxlength."""
+    return DECISION_REASON_MAX

@@ -118,12 +118,12 @@ def rich_data(tenant, owner, member, requester, group, open_group, closed_group)
         description="Monthly reading group.",
         membership_policy=MembershipPolicy.OPEN,
     )
-    actions.request_to_join(open_group, acting_user=requester, justification="")
-    actions.add_members(group, acting_user=owner, people=[owner])
+    actions.request_to_join(open_group, actor=requester, justification="")
+    actions.add_members(group, actor=owner, people=[owner])
     for n in range(3):
         person = UserFactory(tenant=tenant, display_name=f"Applicant {n}")
         actions.request_to_join(
-            group, acting_user=person, justification="I need the launch site.\nUrgently."
+            group, actor=person, justification="I need the launch site.\nUrgently."
         )
     return group
 
@@ -152,7 +152,7 @@ def test_my_groups_with_data(live_server, page, requester, rich_data, sign_in, a
 
 def test_discover(live_server, page, tenant_admin, requester, rich_data, sign_in, audit):
     actions.create_group(
-        acting_user=tenant_admin,
+        actor=tenant_admin,
         group_type="mail_enabled_security",
         source="admin_center",
         display_name="All staff announcements",

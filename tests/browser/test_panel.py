@@ -1,4 +1,4 @@
-"""End-to-end flows of the Access Panel in a real browser (SPEC sections 3-5).
+"""End-to-end flows of the Access Panel in a real browser (docs/visibility.md, docs/domain.md).
 
 Every flow goes through the UI the way a person would: the sign-in form, the navigation links,
 the HTMX search and the in-place row swaps. Direct-URL refusals go through `page.request`, which
@@ -174,7 +174,7 @@ def test_mail_enabled_security_group_is_not_self_service(
     live_server, page, tenant_admin, outsider, sign_in, csp_errors
 ):
     mail_group = actions.create_group(
-        acting_user=tenant_admin,
+        actor=tenant_admin,
         group_type="mail_enabled_security",
         source="admin_center",
         display_name="All staff announcements",
@@ -338,12 +338,17 @@ def test_bulk_add_fifty_pasted_emails(
     page.get_by_role("button", name="Preview").click()
 
     preview = page.get_by_role("region", name="Preview")
-    expect(preview).to_contain_text("47 to add · 0 already in · 3 unknown · 0 refused")
-    expect(preview.get_by_role("heading", name="Unknown (3)")).to_be_visible()
-    for entry in unknown:
+    expect(preview).to_contain_text(
+        "47 to add · 0 already in · 2 unknown · 1 not email addresses · 0 refused"
+    )
+    expect(preview.get_by_role("heading", name="Unknown (2)")).to_be_visible()
+    for entry in unknown[:2]:
         expect(preview.get_by_role("listitem").filter(has_text=entry)).to_contain_text(
             "Not found in your organisation"
         )
+    expect(preview.get_by_role("listitem").filter(has_text=unknown[2])).to_contain_text(
+        "Not an email address"
+    )
     expect(preview.get_by_role("table").get_by_role("row")).to_have_count(48)  # header + 47
     assert not target.memberships.exists()  # nothing changes before the confirmation
     screenshot(page, "flow-add-members-preview")

@@ -5,6 +5,7 @@ import pytest
 from groups.actions import create_group
 from groups.models import GroupSource, GroupType, MembershipPolicy
 from groups.policy import Action, can
+from tenants.errors import NotAllowed
 
 OPEN, CLOSED = MembershipPolicy.OPEN, MembershipPolicy.CLOSED
 
@@ -39,7 +40,7 @@ def test_creation_source_defaults(
 ):
     creator = tenant_admin if creator_role == "global_admin" else owner
     group = create_group(
-        acting_user=creator, display_name="New group", group_type=group_type, source=source
+        actor=creator, display_name="New group", group_type=group_type, source=source
     )
     assert group.membership_policy == expected_policy
     assert group.source == source
@@ -59,7 +60,7 @@ def test_membership_options_can_be_chosen_at_creation_in_the_access_panel(
     owner, group_type, policy
 ):
     group = create_group(
-        acting_user=owner,
+        actor=owner,
         display_name=f"{group_type} {policy}",
         group_type=group_type,
         source=GroupSource.ACCESS_PANEL,
@@ -70,9 +71,9 @@ def test_membership_options_can_be_chosen_at_creation_in_the_access_panel(
 
 @pytest.mark.django_db
 def test_members_cant_create_in_the_admin_center(owner):
-    with pytest.raises(Exception, match="Only global admins"):
+    with pytest.raises(NotAllowed, match="Only global admins"):
         create_group(
-            acting_user=owner,
+            actor=owner,
             display_name="x",
             group_type=GroupType.SECURITY,
             source=GroupSource.ADMIN_CENTER,

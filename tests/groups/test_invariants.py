@@ -3,7 +3,6 @@
 import itertools
 
 import pytest
-from django.core.exceptions import PermissionDenied
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
@@ -11,9 +10,9 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 from groups import actions
 from groups.models import Group, JoinRequest, Membership, MembershipPolicy, Ownership
 from tenants.actions import update_general_settings
-from tenants.errors import DomainError
+from tenants.errors import Refusal
 from tenants.models import AuditEvent
-from tests.factories import GroupFactory, TenantFactory, UserFactory
+from tests.factories import OPERATOR, GroupFactory, TenantFactory, UserFactory
 
 _tenant_numbers = itertools.count(1)
 PEOPLE = 5  # index 0 is a global admin, 4 is unlicensed
@@ -24,7 +23,7 @@ class GroupLife(RuleBasedStateMachine):
     def __init__(self):
         super().__init__()
         tenant = TenantFactory(name=f"Hypothesis {next(_tenant_numbers)}")
-        update_general_settings(tenant, acting_user=None, owners_can_manage_requests=True)
+        update_general_settings(tenant, actor=OPERATOR, owners_can_manage_requests=True)
         self.tenant = tenant
         self.people = [
             UserFactory(
@@ -58,7 +57,7 @@ class GroupLife(RuleBasedStateMachine):
         before = self._snapshot()
         try:
             result = call()
-        except (DomainError, PermissionDenied):
+        except Refusal:
             assert self._snapshot() == before, "a refused action wrote something"
             return None
         audit_before, audit_after = before[3], self._snapshot()[3]
@@ -76,7 +75,7 @@ class GroupLife(RuleBasedStateMachine):
     def request_to_join(self, who, which, justification):
         self._attempt(
             lambda: actions.request_to_join(
-                self.groups[which], acting_user=self._person(who), justification=justification
+                self.groups[which], actor=self._person(who), justification=justification
             )
         )
 
@@ -90,28 +89,24 @@ class GroupLife(RuleBasedStateMachine):
         join_request = self._pending(which, self._person(requester))
         if join_request is not None:
             decide = actions.approve_request if approve else actions.deny_request
-            self._attempt(lambda: decide(join_request, acting_user=self._person(decider)))
+            self._attempt(lambda: decide(join_request, actor=self._person(decider)))
 
     @rule(who=people_ix, requester=people_ix, which=group_ix)
     def cancel(self, who, requester, which):
         join_request = self._pending(which, self._person(requester))
         if join_request is not None:
-            self._attempt(
-                lambda: actions.cancel_request(join_request, acting_user=self._person(who))
-            )
+            self._attempt(lambda: actions.cancel_request(join_request, actor=self._person(who)))
 
     @rule(who=people_ix, which=group_ix)
     def leave(self, who, which):
-        self._attempt(
-            lambda: actions.leave_group(self.groups[which], acting_user=self._person(who))
-        )
+        self._attempt(lambda: actions.leave_group(self.groups[which], actor=self._person(who)))
 
     @rule(actor=people_ix, added=st.lists(people_ix, max_size=3), which=group_ix)
     def add_members(self, actor, added, which):
         self._attempt(
             lambda: actions.add_members(
                 self.groups[which],
-                acting_user=self._person(actor),
+                actor=self._person(actor),
                 people=[self._person(i) for i in added],
             ),
             changes_expected=lambda result: len(result.added),
@@ -121,7 +116,7 @@ class GroupLife(RuleBasedStateMachine):
     def remove_member(self, actor, removed, which):
         self._attempt(
             lambda: actions.remove_member(
-                self.groups[which], acting_user=self._person(actor), person=self._person(removed)
+                self.groups[which], actor=self._person(actor), person=self._person(removed)
             )
         )
 
@@ -130,7 +125,7 @@ class GroupLife(RuleBasedStateMachine):
         change = actions.add_owner if add else actions.remove_owner
         self._attempt(
             lambda: change(
-                self.groups[which], acting_user=self._person(actor), person=self._person(person)
+                self.groups[which], actor=self._person(actor), person=self._person(person)
             )
         )
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from tests.factories import PASSWORD
+from tests.factories import OPERATOR, PASSWORD
 
 PAGES = [
     "/",
@@ -88,7 +88,7 @@ def test_sign_out(client, member):
 def test_inactive_user_cant_sign_in(client, member):
     from tenants.actions import update_user
 
-    update_user(member, acting_user=None, is_active=False)
+    update_user(member, actor=OPERATOR, is_active=False)
     client.post(reverse("account_login"), {"login": member.email, "password": PASSWORD})
     assert "_auth_user_id" not in client.session
 

@@ -1,4 +1,4 @@
-"""Operator CLI (SPEC section 7): success, and one clear line with a non-zero exit on bad input."""
+"""Operator commands (the README's list): success, or one clear line and a non-zero exit."""
 
 import subprocess
 import sys

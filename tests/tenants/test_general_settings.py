@@ -1,7 +1,7 @@
 import pytest
 
 from tenants.actions import update_general_settings
-from tenants.errors import DomainError
+from tenants.errors import Invalid, NotAllowed
 from tenants.models import AuditEvent, GeneralSettings
 from tests.factories import TenantFactory
 
@@ -34,7 +34,7 @@ def test_a_settings_change_writes_exactly_one_audit_event_with_old_and_new(tenan
     before = AuditEvent.objects.count()
     update_general_settings(
         tenant,
-        acting_user=tenant_admin,
+        actor=tenant_admin,
         restrict_access_to_groups=True,
         owners_can_manage_requests=True,
     )
@@ -49,15 +49,15 @@ def test_a_settings_change_writes_exactly_one_audit_event_with_old_and_new(tenan
 def test_saving_unchanged_settings_writes_no_audit_event(tenant_admin):
     tenant = tenant_admin.tenant
     before = AuditEvent.objects.count()
-    update_general_settings(tenant, acting_user=tenant_admin, users_can_create_security_groups=True)
+    update_general_settings(tenant, actor=tenant_admin, users_can_create_security_groups=True)
     assert AuditEvent.objects.count() == before
 
 
 @pytest.mark.django_db
 def test_a_member_cant_change_settings_and_nothing_is_written(member):
     before = AuditEvent.objects.count()
-    with pytest.raises(Exception, match="global admin"):
-        update_general_settings(member.tenant, acting_user=member, restrict_access_to_groups=True)
+    with pytest.raises(NotAllowed, match="global admin"):
+        update_general_settings(member.tenant, actor=member, restrict_access_to_groups=True)
     assert AuditEvent.objects.count() == before
     assert member.tenant.settings.restrict_access_to_groups is False
 
@@ -67,16 +67,16 @@ def test_an_admin_of_another_tenant_cant_change_settings(tenant, other_tenant):
     from tests.factories import UserFactory
 
     foreign_admin = UserFactory(tenant=other_tenant, role="global_admin")
-    with pytest.raises(Exception, match="global admin"):
-        update_general_settings(tenant, acting_user=foreign_admin, restrict_access_to_groups=True)
+    with pytest.raises(NotAllowed, match="global admin"):
+        update_general_settings(tenant, actor=foreign_admin, restrict_access_to_groups=True)
 
 
 @pytest.mark.django_db
 def test_selected_owner_assigners_must_be_people_of_the_tenant(tenant_admin, other_tenant_user):
-    with pytest.raises(DomainError, match="Only people of this tenant"):
+    with pytest.raises(Invalid, match="Only people of this tenant"):
         update_general_settings(
             tenant_admin.tenant,
-            acting_user=tenant_admin,
+            actor=tenant_admin,
             owners_who_can_assign_owners="selected",
             selected_owner_assigners=[other_tenant_user],
         )

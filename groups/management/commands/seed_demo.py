@@ -9,10 +9,18 @@ from django.db import transaction
 from groups import actions
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
 from tenants.actions import create_tenant, create_user, update_general_settings
+from tenants.actors import Actor, Surface
 from tenants.management.commands._base import OperatorCommand
 from tenants.models import Tenant, User
 
 DEMO_PASSWORD = "demo-password-2026"
+COMMAND = Actor.command_line("seed_demo")
+
+
+def _cli(person: User) -> Actor:
+    """The demo's people act through the command line (so the audit log says so)."""
+    return Actor.person(person, Surface.CLI)
+
 
 CONTOSO_PEOPLE = [
     # email, display name, role, premium
@@ -63,8 +71,8 @@ class Command(OperatorCommand):
         admin = people["admin@contoso.example"]
         update_general_settings(
             contoso,
-            acting_user=admin,
-            owners_can_manage_requests=True,  # the seed's steps 3-5
+            actor=_cli(admin),
+            owners_can_manage_requests=True,  # self-service on: docs/settings.md
             restrict_access_to_groups=False,
             users_can_create_security_groups=True,
             users_can_create_microsoft365_groups=True,
@@ -97,6 +105,7 @@ class Command(OperatorCommand):
                 admin_email=admin_email,
                 admin_password=DEMO_PASSWORD,
                 admin_display_name=admin_name,
+                actor=COMMAND,
             )
         return tenant
 
@@ -106,7 +115,7 @@ class Command(OperatorCommand):
             person = create_user(
                 email,
                 tenant=tenant,
-                acting_user=None,
+                actor=COMMAND,
                 display_name=name,
                 role=role,
                 premium=premium,
@@ -126,7 +135,7 @@ class Command(OperatorCommand):
         group = Group.objects.filter(tenant_id=creator.tenant_id, display_name=name).first()
         if group is None:
             group = actions.create_group(
-                acting_user=creator,
+                actor=_cli(creator),
                 display_name=name,
                 description=description,
                 group_type=group_type,
@@ -139,12 +148,12 @@ class Command(OperatorCommand):
         present = set(group.ownerships.values_list("user_id", flat=True))
         for owner in owners:
             if owner.pk not in present:
-                actions.add_owner(group, acting_user=admin, person=owner)
+                actions.add_owner(group, actor=_cli(admin), person=owner)
 
     def _request(self, group: Group, person: User, justification: str) -> None:
         asked = JoinRequest.objects.filter(group=group, requester=person).exists()
         if not asked and not group.memberships.filter(user=person).exists():
-            actions.request_to_join(group, acting_user=person, justification=justification)
+            actions.request_to_join(group, actor=_cli(person), justification=justification)
 
     def _scenario_delegated(self, admin: User, people: dict[str, User]) -> None:
         """Scenario 1: admin creates "Expenses users" for a business owner; a second manager."""
@@ -158,7 +167,7 @@ class Command(OperatorCommand):
         self._owners(admin, expenses, [people["olivia@contoso.example"]])
         actions.add_members(
             expenses,
-            acting_user=admin,
+            actor=_cli(admin),
             people=[people[f"{n}@contoso.example"] for n in ("alex", "bianca", "carlos", "diego")],
         )
         travel = self._group(
@@ -171,7 +180,7 @@ class Command(OperatorCommand):
         self._owners(admin, travel, [people["manny@contoso.example"]])
         actions.add_members(
             travel,
-            acting_user=admin,
+            actor=_cli(admin),
             people=[people[f"{n}@contoso.example"] for n in ("emily", "grady")],
         )
 

@@ -4,11 +4,11 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
-from tenants.errors import DomainError
+from tenants.errors import Refusal
 
 
 class OperatorCommand(BaseCommand):
-    """Turns domain refusals into CommandError (one line on stderr, exit code 1)."""
+    """Turns refusals into CommandError (one line on stderr, exit code 1)."""
 
     def create_parser(self, prog_name, subcommand, **kwargs):
         parser = super().create_parser(prog_name, subcommand, **kwargs)
@@ -23,8 +23,8 @@ class OperatorCommand(BaseCommand):
     def execute(self, *args, **options):
         try:
             return super().execute(*args, **options)
-        except DomainError as error:
-            raise CommandError(error.message) from None
+        except Refusal as refusal:
+            raise CommandError(refusal.message) from None
 
 
 def tenant_named(name: str):

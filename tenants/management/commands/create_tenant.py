@@ -1,4 +1,5 @@
 from tenants.actions import create_tenant
+from tenants.actors import Actor
 from tenants.management.commands._base import OperatorCommand
 
 
@@ -17,5 +18,6 @@ class Command(OperatorCommand):
             admin_email=admin_email,
             admin_password=admin_password,
             admin_display_name=admin_name,
+            actor=Actor.command_line("create_tenant"),
         )
         self.stdout.write(f"Created tenant {tenant.name} with global admin {admin_email.lower()}.")

@@ -1,4 +1,5 @@
 from tenants.actions import create_user
+from tenants.actors import Actor
 from tenants.management.commands._base import OperatorCommand, tenant_named
 from tenants.models import User
 
@@ -18,7 +19,7 @@ class Command(OperatorCommand):
         user = create_user(
             email,
             tenant=tenant_named(tenant),
-            acting_user=None,
+            actor=Actor.command_line("create_user"),
             display_name=name,
             role=role,
             premium=premium,

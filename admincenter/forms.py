@@ -3,7 +3,9 @@
 from django import forms
 from django.core.exceptions import ValidationError
 
-from tenants.models import AuditEvent, GeneralSettings, User
+from tenants.actors import Surface
+from tenants.models import EventKind, GeneralSettings, User
+from tenants.selectors import AuditFilters
 
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -18,7 +20,7 @@ def _yes_no(field_name: str) -> forms.TypedChoiceField:
 
 
 class GeneralSettingsForm(forms.Form):
-    """The five settings of SPEC section 2, labelled with their exact names."""
+    """The five settings of docs/settings.md, labelled with their exact names."""
 
     owners_can_manage_requests = _yes_no("owners_can_manage_requests")
     restrict_access_to_groups = _yes_no("restrict_access_to_groups")
@@ -74,8 +76,15 @@ FIRST_YEAR, LAST_YEAR = 1970, 9998  # beyond these, date arithmetic with time zo
 
 
 class AuditFilterForm(forms.Form):
+    """The Audit log's filters. Choices are the static lists of kinds and surfaces."""
+
     actor = forms.CharField(label="Actor (name or email)", required=False, max_length=150)
-    action = forms.ChoiceField(label="Action", required=False)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *EventKind.choices]
+    )
+    surface = forms.ChoiceField(
+        label="Surface", required=False, choices=[("", "Any surface"), *Surface.choices]
+    )
     group = forms.CharField(label="Target group (name)", required=False, max_length=256)
     person = forms.EmailField(label="Target person (email)", required=False)
     since = forms.DateField(
@@ -85,14 +94,18 @@ class AuditFilterForm(forms.Form):
         label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
 
-    def __init__(self, *args, tenant, **kwargs):
-        super().__init__(*args, **kwargs)
-        actions = (
-            AuditEvent.objects.filter(tenant=tenant)
-            .order_by("action")
-            .values_list("action", flat=True)
+    def filters(self) -> AuditFilters:
+        """The valid filters (call after is_valid())."""
+        data = self.cleaned_data
+        return AuditFilters(
+            actor=data.get("actor") or "",
+            action=data.get("action") or "",
+            surface=data.get("surface") or "",
+            group=data.get("group") or "",
+            person=data.get("person") or "",
+            since=data.get("since"),
+            until=data.get("until"),
         )
-        self.fields["action"].choices = [("", "Any action")] + [(a, a) for a in actions.distinct()]
 
     def clean(self):
         cleaned = super().clean()

@@ -1,45 +1,49 @@
 """Admin center: a global admin runs their tenant from the browser.
 
 Every page is for global admins only (others get 403), scoped to the admin's tenant; every
-write is an action (so it is audited), every read goes through tenant-scoped selectors.
-Groups open on the panel's group page, where a global admin may do everything.
+write is an action with the admin acting through the Admin center (so it is audited as such),
+every read is a selector. Groups open on the panel's group page, where a global admin may do
+everything. This app stands on groups and tenants; nothing below imports it.
 """
 
+import dataclasses
 import json
-from datetime import datetime, time, timedelta
 from functools import wraps
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from admincenter.forms import AuditFilterForm, GeneralSettingsForm, UserChangeForm
 from groups import actions as group_actions
-from groups import selectors
+from groups import selectors as group_selectors
 from groups.forms import GroupForm, search_term
-from groups.models import Group, GroupSource, GroupType, MembershipPolicy, Ownership
+from groups.models import GroupSource, GroupType, MembershipPolicy
 from groups.policy import Decider
 from tenants import actions
+from tenants import selectors as tenant_selectors
+from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
-from tenants.errors import DomainError
-from tenants.forms import AuditFilterForm, GeneralSettingsForm, UserChangeForm
-from tenants.models import AuditEvent, GeneralSettings, User
+from tenants.errors import NotAllowed, Refusal
+from tenants.models import GeneralSettings, User
+from tenants.selectors import AuditFilters
+from tenants.web import acting_person, safe_next, show_refusal
 
 PAGE_SIZE = 50
 
 
 def admin_center_view(view):
-    """Global admins only; the request carries the admin's Decider (settings read once)."""
+    """Global admins only; the request carries the admin as actor and their Decider."""
 
     @wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs):
         if not request.user.is_global_admin:
-            raise PermissionDenied("Only global admins can open the Admin center.")
-        request.decider = Decider(request.user)
+            raise NotAllowed("Only global admins can open the Admin center.")
+        request.actor = acting_person(request, Surface.ADMIN_CENTER)
+        request.decider = Decider(request.actor)
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -67,22 +71,22 @@ def home(request: HttpRequest) -> HttpResponse:
 def general_settings(request: HttpRequest) -> HttpResponse:
     tenant = request.user.tenant
     current = request.decider.settings
-    initial = {field: getattr(current, field) for field in GeneralSettings.FIELDS}
+    initial = {name: getattr(current, name) for name in GeneralSettings.FIELDS}
     initial["selected_owner_assigners"] = "\n".join(
         current.selected_owner_assigners.order_by("email").values_list("email", flat=True)
     )
     form = GeneralSettingsForm(request.POST or None, initial=initial, tenant=tenant)
     if request.method == "POST" and form.is_valid():
-        values = {field: form.cleaned_data[field] for field in GeneralSettings.FIELDS}
+        values = {name: form.cleaned_data[name] for name in GeneralSettings.FIELDS}
         try:
             actions.update_general_settings(
                 tenant,
-                acting_user=request.user,
+                actor=request.actor,
                 selected_owner_assigners=form.cleaned_data["selected_owner_assigners"],
                 **values,
             )
-        except DomainError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+        except Refusal as refusal:
+            show_refusal(form, refusal)
         else:
             messages.success(
                 request, "General settings saved. They apply from everyone's next page."
@@ -97,30 +101,12 @@ def general_settings(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_center_view
 def groups(request: HttpRequest) -> HttpResponse:
-    search = search_term(request.GET)
-    filters = {
-        "group_type": (request.GET.get("type", ""), GroupType.values),
-        "source": (request.GET.get("source", ""), GroupSource.values),
-        "membership_policy": (request.GET.get("policy", ""), MembershipPolicy.values),
-    }
-    rows = selectors.visible_groups(request.user, decider=request.decider)
-    if search:
-        rows = rows.filter(Q(display_name__icontains=search) | Q(description__icontains=search))
-    for field, (value, allowed) in filters.items():
-        if value in allowed:
-            rows = rows.filter(**{field: value})
-    ownerless = request.GET.get("ownerless") == "1"
-    if ownerless:
-        rows = rows.filter(~Exists(Ownership.objects.filter(group=OuterRef("pk"))))
-    rows = selectors.with_owners(rows).order_by("display_name", "id")
+    filters = group_selectors.GroupFilters.from_query(request.GET, search=search_term(request.GET))
+    rows = group_selectors.admin_directory(request.user, filters=filters, decider=request.decider)
     context = {
         "tab": "groups",
         "page": _page(request, rows),
-        "q": search,
-        "type": filters["group_type"][0],
-        "source": filters["source"][0],
-        "policy": filters["membership_policy"][0],
-        "ownerless": ownerless,
+        "filters": filters,
         "group_types": GroupType.choices,
         "sources": GroupSource.choices,
         "policies": MembershipPolicy.choices,
@@ -144,15 +130,15 @@ def create_group(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             group = group_actions.create_group(
-                acting_user=request.user,
+                actor=request.actor,
                 source=GroupSource.ADMIN_CENTER,
                 display_name=form.cleaned_data["display_name"],
                 description=form.cleaned_data["description"],
                 group_type=form.cleaned_data["group_type"],
                 membership_policy=form.cleaned_data["membership_policy"] or None,
             )
-        except DomainError as error:
-            form.add_domain_error(error)
+        except Refusal as refusal:
+            show_refusal(form, refusal)
         else:
             messages.success(
                 request, f"Group “{group.display_name}” created. Now assign its owners."
@@ -167,34 +153,23 @@ def create_group(request: HttpRequest) -> HttpResponse:
 @require_GET
 @admin_center_view
 def requests(request: HttpRequest) -> HttpResponse:
-    pending = selectors.requests_to_decide(request.user, decider=request.decider)
+    pending = group_selectors.requests_to_decide(request.user, decider=request.decider)
     return _render(request, "requests.html", {"tab": "requests", "page": _page(request, pending)})
 
 
 # --- Users -----------------------------------------------------------------------------------
 
 
-def _seats(tenant) -> dict:
-    used = tenant.premium_seat_holders().count()
-    return {
-        "used": used,
-        "total": tenant.premium_seats,
-        "free": max(tenant.premium_seats - used, 0),
-    }
-
-
 @require_GET
 @admin_center_view
 def users(request: HttpRequest) -> HttpResponse:
     search = search_term(request.GET)
-    people = User.objects.filter(tenant_id=request.user.tenant_id)
-    if search:
-        people = people.filter(Q(display_name__icontains=search) | Q(email__icontains=search))
+    people = tenant_selectors.people(request.user.tenant_id, search=search)
     context = {
         "tab": "users",
-        "page": _page(request, people.order_by("display_name", "id")),
+        "page": _page(request, people),
         "q": search,
-        "seats": _seats(request.user.tenant),
+        "seats": tenant_selectors.premium_seats(request.user.tenant),
         "roles": User.Role.choices,
     }
     return _render(request, "users.html", context)
@@ -205,72 +180,38 @@ def users(request: HttpRequest) -> HttpResponse:
 def change_user(request: HttpRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(User, pk=pk, tenant_id=request.user.tenant_id)
     form = UserChangeForm(request.POST)
+    back = safe_next(request, "/admin-center/users/")
     if not form.is_valid():
         messages.error(request, "Choose a valid role.")
-        return redirect(_back(request))
-    try:
-        actions.update_user(person, acting_user=request.user, **form.cleaned_data)
-    except DomainError as error:
-        messages.error(request, error.message)
-    else:
-        messages.success(request, f"{person.display_name} saved.")
-    return redirect(_back(request))
-
-
-def _back(request: HttpRequest) -> str:
-    target = request.POST.get("next", "")
-    return target if target.startswith("/admin-center/") else "/admin-center/users/"
+        return redirect(back)
+    actions.update_user(person, actor=request.actor, **form.cleaned_data)
+    messages.success(request, f"{person.display_name} saved.")
+    return redirect(back)
 
 
 # --- Audit log -------------------------------------------------------------------------------
 
 
-def _filtered_events(request: HttpRequest, form: AuditFilterForm):
-    events = AuditEvent.objects.filter(tenant_id=request.user.tenant_id)
+def _audit_events(request: HttpRequest, form: AuditFilterForm):
     if not form.is_valid():
-        return events.none()
-    data = form.cleaned_data
-    if data["actor"]:
-        events = events.filter(actor_label__icontains=data["actor"])
-    if data["action"]:
-        events = events.filter(action=data["action"])
-    if data["group"]:
-        ids = Group.objects.filter(
-            tenant_id=request.user.tenant_id, display_name__icontains=data["group"]
-        ).values_list("pk", flat=True)
-        events = events.filter(target_type="group").filter(
-            Q(target_id__in=[str(pk) for pk in ids]) | Q(target_label__icontains=data["group"])
-        )
-    if data["person"]:
-        person = User.objects.filter(
-            tenant_id=request.user.tenant_id, email__iexact=data["person"]
-        ).first()
-        pk = person.pk if person else 0
-        events = events.filter(
-            Q(target_type="user", target_id=str(pk))
-            | Q(data__user__id=pk)
-            | Q(data__requester__id=pk)
-        )
-    zone = timezone.get_current_timezone()
-    if data["since"]:
-        events = events.filter(created_at__gte=datetime.combine(data["since"], time.min, zone))
-    if data["until"]:
-        end = datetime.combine(data["until"] + timedelta(days=1), time.min, zone)
-        events = events.filter(created_at__lt=end)
-    return events.order_by("-created_at", "-id")
+        return tenant_selectors.audit_events(request.user.tenant_id, AuditFilters()).none()
+    filters = form.filters()
+    if filters.group:
+        group_ids = group_selectors.group_ids_named(request.user.tenant_id, filters.group)
+        filters = dataclasses.replace(filters, group_ids=group_ids)
+    return tenant_selectors.audit_events(request.user.tenant_id, filters)
 
 
 @require_GET
 @admin_center_view
 def audit_log(request: HttpRequest) -> HttpResponse:
-    form = AuditFilterForm(request.GET, tenant=request.user.tenant)
-    events = _filtered_events(request, form)
+    form = AuditFilterForm(request.GET)
     query = request.GET.copy()
     query.pop("page", None)
     context = {
         "tab": "audit",
         "form": form,
-        "page": _page(request, events),
+        "page": _page(request, _audit_events(request, form)),
         "query": query.urlencode(),
     }
     return _render(request, "audit.html", context)
@@ -280,12 +221,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 @admin_center_view
 def audit_log_csv(request: HttpRequest):
     """Every filtered event, streamed row by row; no cap, flat memory."""
-    form = AuditFilterForm(request.GET, tenant=request.user.tenant)
-    events = _filtered_events(request, form)
-    columns = ("created_at", "actor_label", "action", "target_type", "target_id", "target_label")
+    events = _audit_events(request, AuditFilterForm(request.GET))
+    columns = (
+        "created_at",
+        "actor_label",
+        "actor_kind",
+        "surface",
+        "action",
+        "target_type",
+        "target_id",
+        "target_label",
+    )
     rows = (
         (*row[:-1], json.dumps(row[-1], ensure_ascii=False))
         for row in events.values_list(*columns, "data").iterator(chunk_size=2000)
     )
-    header = ("time", "actor", "action", "target_type", "target_id", "target", "data")
-    return streaming_csv(header, rows, f"audit-log-{timezone.now():%Y%m%d-%H%M}.csv")
+    header = ("time", "actor", "actor_kind", "surface", "action", "target_type", "target_id")
+    return streaming_csv(
+        (*header, "target", "data"), rows, f"audit-log-{timezone.now():%Y%m%d-%H%M}.csv"
+    )

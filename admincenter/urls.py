@@ -1,0 +1,17 @@
+from django.urls import path
+
+from admincenter import views
+
+app_name = "admin_center"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("settings/", views.general_settings, name="settings"),
+    path("groups/", views.groups, name="groups"),
+    path("groups/new/", views.create_group, name="create_group"),
+    path("requests/", views.requests, name="requests"),
+    path("users/", views.users, name="users"),
+    path("users/<int:pk>/", views.change_user, name="change_user"),
+    path("audit/", views.audit_log, name="audit"),
+    path("audit.csv", views.audit_log_csv, name="audit_csv"),
+]
