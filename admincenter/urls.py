@@ -10,6 +10,16 @@ urlpatterns = [
     path("groups/", views.groups, name="groups"),
     path("groups/new/", views.create_group, name="create_group"),
     path("requests/", views.requests, name="requests"),
+    path(
+        "requests/<int:pk>/approve/",
+        views.decide_request,
+        {"decision": "approve"},
+        name="approve_request",
+    ),
+    path(
+        "requests/<int:pk>/deny/", views.decide_request, {"decision": "deny"}, name="deny_request"
+    ),
+    path("requests/approve-selected/", views.approve_selected, name="approve_selected"),
     path("users/", views.users, name="users"),
     path("users/<int:pk>/", views.change_user, name="change_user"),
     path("audit/", views.audit_log, name="audit"),

@@ -13,13 +13,15 @@ from functools import wraps
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from admincenter.forms import AuditFilterForm, GeneralSettingsForm, UserChangeForm
 from groups import actions as group_actions
 from groups import selectors as group_selectors
+from groups import views as group_views
 from groups.forms import GroupForm, search_term
 from groups.models import GroupSource, GroupType, MembershipPolicy
 from groups.policy import Decider
@@ -29,6 +31,7 @@ from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import NotAllowed, Refusal
 from tenants.models import GeneralSettings, User
+from tenants.permissions import may_change_standing
 from tenants.selectors import AuditFilters
 from tenants.web import acting_person, safe_next, show_refusal
 
@@ -73,7 +76,7 @@ def general_settings(request: HttpRequest) -> HttpResponse:
     current = request.decider.settings
     initial = {name: getattr(current, name) for name in GeneralSettings.FIELDS}
     initial["selected_owner_assigners"] = "\n".join(
-        current.selected_owner_assigners.order_by("email").values_list("email", flat=True)
+        tenant_selectors.selected_owner_assigner_emails(current)
     )
     form = GeneralSettingsForm(request.POST or None, initial=initial, tenant=tenant)
     if request.method == "POST" and form.is_valid():
@@ -150,11 +153,36 @@ def create_group(request: HttpRequest) -> HttpResponse:
 # --- Requests --------------------------------------------------------------------------------
 
 
+ADMIN_CENTER_DECISIONS = group_views.DecisionUrls(
+    approve="admin_center:approve_request", deny="admin_center:deny_request"
+)
+
+
 @require_GET
 @admin_center_view
 def requests(request: HttpRequest) -> HttpResponse:
     pending = group_selectors.requests_to_decide(request.user, decider=request.decider)
-    return _render(request, "requests.html", {"tab": "requests", "page": _page(request, pending)})
+    context = {
+        "tab": "requests",
+        "page": _page(request, pending),
+        "decision_urls": ADMIN_CENTER_DECISIONS,
+    }
+    return _render(request, "requests.html", context)
+
+
+@require_POST
+@admin_center_view
+def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    """Approve or Deny from the Admin center (audited as made there)."""
+    return group_views.respond_to_decision(
+        request, pk, decision, back=reverse("admin_center:requests"), urls=ADMIN_CENTER_DECISIONS
+    )
+
+
+@require_POST
+@admin_center_view
+def approve_selected(request: HttpRequest) -> HttpResponse:
+    return group_views.respond_to_approve_selected(request, back=reverse("admin_center:requests"))
 
 
 # --- Users -----------------------------------------------------------------------------------
@@ -164,10 +192,12 @@ def requests(request: HttpRequest) -> HttpResponse:
 @admin_center_view
 def users(request: HttpRequest) -> HttpResponse:
     search = search_term(request.GET)
-    people = tenant_selectors.people(request.user.tenant_id, search=search)
+    page = _page(request, tenant_selectors.people(request.user.tenant_id, search=search))
+    for person in page:  # the view hands the template the rule's answer, row by row
+        person.standing_locked = not may_change_standing(request.actor, person)
     context = {
         "tab": "users",
-        "page": _page(request, people),
+        "page": page,
         "q": search,
         "seats": tenant_selectors.premium_seats(request.user.tenant),
         "roles": User.Role.choices,
@@ -178,7 +208,7 @@ def users(request: HttpRequest) -> HttpResponse:
 @require_POST
 @admin_center_view
 def change_user(request: HttpRequest, pk: int) -> HttpResponse:
-    person = get_object_or_404(User, pk=pk, tenant_id=request.user.tenant_id)
+    person = tenant_selectors.person(request.user.tenant_id, pk)
     form = UserChangeForm(request.POST)
     back = safe_next(request, "/admin-center/users/")
     if not form.is_valid():

@@ -5,7 +5,9 @@ audit row and one outbox event per change (tenants/events.py), in the same trans
 Refusals are tenants.errors kinds: NotAllowed (the policy's reason), Conflict (the state),
 Invalid (an input, with its field). Bulk actions are set-based: adding 5,000 people or deciding
 500 requests costs the same dozen queries as one (tests/groups/test_bulk.py pins the counts).
-Lock order, everywhere: groups (by id), then requests, then people (NO KEY UPDATE).
+Lock order: groups (by id), then requests. People are locked FOR NO KEY UPDATE, which no
+group action waits for (inserting a membership only takes KEY SHARE on the person), so a
+deactivation may hold the person before it locks their groups without risk of deadlock.
 Every caller goes through here: views, Django admin, the Admin center, commands, test setup.
 """
 
@@ -32,7 +34,7 @@ from groups.models import (
 from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, require
 from groups.selectors import AddMembersResult, classify_for_adding
 from tenants.actors import Actor, as_actor
-from tenants.errors import Conflict, Invalid, NotAllowed, Refusal
+from tenants.errors import Conflict, Invalid, Refusal
 from tenants.events import Change, changes, record, record_many
 from tenants.models import EventKind, User
 
@@ -426,7 +428,7 @@ def _why_not_close(
         return Conflict(f"This request is already {join_request.get_status_display().lower()}.")
     decision = decider.can(action, join_request)
     if not decision:
-        return NotAllowed(decision.reason)
+        return decision.refusal()
     if status == JoinRequest.Status.APPROVED and not join_request.requester.is_active:
         return Conflict(f"{join_request.requester.display_name}'s account is deactivated.")
     return None
@@ -637,9 +639,15 @@ def cancel_requests_of_deactivated(
     calls into groups. Checks no policy itself: the deactivation was allowed.
     """
     person_ids = [change.target.pk for change in deactivations]
+    group_ids = JoinRequest.objects.filter(requester_id__in=person_ids, status=Pending).values(
+        "group_id"
+    )
+    # The lock order: their groups first (as every group action), then the requests.
+    locked = Group.objects.select_for_update().filter(pk__in=group_ids).order_by("pk")
+    locked_ids = list(locked.values_list("pk", flat=True))
     pending = list(
         JoinRequest.objects.select_for_update(of=("self",))
-        .filter(requester_id__in=person_ids, status=Pending)
+        .filter(requester_id__in=person_ids, status=Pending, group_id__in=locked_ids)
         .select_related("group", "requester")
         .order_by("pk")
     )

@@ -6,7 +6,6 @@ import io
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 
 from groups.models import (
     DECISION_REASON_MAX,
@@ -163,11 +162,3 @@ def parse_email_entries(pasted: str, csv_text: str) -> list[str]:
             if "@" in cell:
                 entries.append(cell)
     return list(dict.fromkeys(entries))
-
-
-def is_email(value: str) -> bool:
-    try:
-        validate_email(value)
-    except ValidationError:
-        return False
-    return True

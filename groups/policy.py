@@ -28,7 +28,7 @@ from groups.models import (
     Ownership,
 )
 from tenants.actors import Actor, as_actor
-from tenants.errors import NotAllowed
+from tenants.errors import NotAllowed, NotFound, Refusal
 from tenants.models import GeneralSettings, User
 
 MAX_OWNERS_PER_GROUP = 100
@@ -48,7 +48,7 @@ class Reason:
 
     SIGNED_OUT = "Sign in to use groups."
     NO_TENANT = "Your account belongs to no organisation, so it has no groups."
-    OTHER_TENANT = "This belongs to another organisation."
+    NOT_FOUND = "Not found in your organisation."  # another tenant's object looks absent
     NOT_SELF_SERVICE = "Self-service isn't available for this group type."
     CLOSED_HEADLINE = "Not available to join"
     CLOSED = (
@@ -147,6 +147,7 @@ class Decision:
     reason: str = ""
     field: str | None = None  # the form field a refusal is about, when there is one
     headline: str = ""  # a short label for a table cell, when the reason is long
+    not_found: bool = False  # refused because it isn't there for this actor (another tenant)
 
     def __bool__(self) -> bool:
         return self.allowed
@@ -155,10 +156,16 @@ class Decision:
     def label(self) -> str:
         return self.headline or self.reason
 
+    def refusal(self) -> Refusal:
+        """The refusal to raise: NotFound for another tenant's object, else NotAllowed."""
+        if self.not_found:
+            return NotFound(self.reason)
+        return NotAllowed(self.reason, field=self.field)
+
     def require(self) -> None:
-        """Raise NotAllowed with this decision's reason (and field) unless it allows."""
+        """Raise this decision's refusal unless it allows."""
         if not self.allowed:
-            raise NotAllowed(self.reason, field=self.field)
+            raise self.refusal()
 
 
 ALLOWED = Decision(True)
@@ -169,6 +176,7 @@ class Rule:
     condition: Q | bool
     reason: str
     headline: str = ""
+    not_found: bool = False  # the tenant boundary: failing it means "there is no such thing"
 
 
 def general_settings(tenant_id: int) -> GeneralSettings:
@@ -198,8 +206,8 @@ def _is_member(user: User) -> Q:
 
 def _tenant_rule(actor: Actor, field: str = "tenant_id") -> Rule:
     if actor.tenant_id is None:  # the operator's jobs and commands: every tenant
-        return Rule(True, Reason.OTHER_TENANT)
-    return Rule(Q(**{field: actor.tenant_id}), Reason.OTHER_TENANT)
+        return Rule(True, Reason.NOT_FOUND, not_found=True)
+    return Rule(Q(**{field: actor.tenant_id}), Reason.NOT_FOUND, not_found=True)
 
 
 def _group_rules(actor: Actor, action: str, settings: GeneralSettings | None) -> list[Rule]:
@@ -355,7 +363,7 @@ def _decision(rules: list[Rule], failed_index: int) -> Decision:
     if failed_index < 0:
         return ALLOWED
     rule = rules[failed_index]
-    return Decision(False, rule.reason, headline=rule.headline)
+    return Decision(False, rule.reason, headline=rule.headline, not_found=rule.not_found)
 
 
 class Decider:
@@ -447,7 +455,7 @@ class Decider:
                 .first()
             )
             if failed is None:  # the object is gone
-                return Decision(False, Reason.OTHER_TENANT)
+                return Decision(False, Reason.NOT_FOUND, not_found=True)
         return _decision(self.rules(action, model), failed)
 
     def decisions(self, obj: Group | JoinRequest, actions: Iterable[str]) -> dict[str, Decision]:
@@ -457,7 +465,7 @@ class Decider:
             return {action: Decision(False, self.refusal) for action in actions}
         row = self.annotate(type(obj).objects.filter(pk=obj.pk), actions).first()
         if row is None:
-            return {action: Decision(False, Reason.OTHER_TENANT) for action in actions}
+            return {action: Decision(False, Reason.NOT_FOUND, not_found=True) for action in actions}
         return {action: self.can(action, row) for action in actions}
 
     def remove_owner(self, group: Group, *, owner_count: int) -> Decision:
@@ -610,3 +618,10 @@ def who_may(action: str, group: Group, *, settings: GeneralSettings | None = Non
         case _:
             condition = nobody
     return people.filter(condition)
+
+
+def who_may_decide(join_request: JoinRequest, *, settings: GeneralSettings | None = None):
+    """The people who may approve or deny this request: nobody decides their own."""
+    return who_may(Action.DECIDE_REQUESTS, join_request.group, settings=settings).exclude(
+        pk=join_request.requester_id
+    )

@@ -6,8 +6,6 @@ The panel, the Admin center and (later) the API call these; views hold no querie
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
@@ -23,6 +21,7 @@ from groups.models import (
 from groups.policy import Action, Decider
 from tenants.actors import Actor
 from tenants.models import User
+from tenants.text import is_email
 
 Pending = JoinRequest.Status.PENDING
 
@@ -265,20 +264,12 @@ def preview_add_members(group: Group, viewer: User, entries: list[str]) -> AddMe
     unknown as strangers) and classify them as `add_members` will. Two queries."""
     emails, not_emails = [], []
     for entry in entries:
-        (emails if _is_email(entry) else not_emails).append(entry)
+        (emails if is_email(entry) else not_emails).append(entry)
     people = {u.email: u for u in User.objects.filter(tenant_id=viewer.tenant_id, email__in=emails)}
     plan = classify_for_adding(group, [people[e] for e in emails if e in people])
     return AddMembersPreview(
         plan=plan, unknown=[e for e in emails if e not in people], not_emails=not_emails
     )
-
-
-def _is_email(value: str) -> bool:
-    try:
-        validate_email(value)
-    except ValidationError:
-        return False
-    return True
 
 
 def people_by_ids(viewer: User, ids: Iterable[int]) -> list[User]:

@@ -20,13 +20,14 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from django.views.decorators.vary import vary_on_headers
 
 from groups import actions, selectors
-from groups.forms import BulkMembersForm, DecisionForm, GroupForm, JoinForm, is_email, search_term
+from groups.forms import BulkMembersForm, DecisionForm, GroupForm, JoinForm, search_term
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import Action, Decider, Decision
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
-from tenants.errors import Invalid, Refusal
+from tenants.errors import Invalid, NotFound, Refusal
 from tenants.models import User
+from tenants.text import is_email
 from tenants.web import acting_person, safe_next, show_refusal
 
 PAGE_SIZE = 25
@@ -335,17 +336,27 @@ def cancel_request(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(safe_next(request, reverse("my_groups")))
 
 
-@require_POST
-@groups_panel
-def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
-    """Approve or Deny one request; HTMX swaps the row in place, with any refusal in it."""
+@dataclass(frozen=True)
+class DecisionUrls:
+    """The URL names a surface decides requests through (the Admin center has its own, so
+    its decisions are audited as made there)."""
+
+    approve: str = "approve_request"
+    deny: str = "deny_request"
+
+
+def respond_to_decision(
+    request: HttpRequest, pk: int, decision: str, *, back: str, urls: DecisionUrls
+) -> HttpResponse:
+    """Approve or Deny one request as `request.actor`; HTMX swaps the row in place, with any
+    refusal in it. Shared by the panel and the Admin center."""
     join_request = _visible_request(request, pk)
     form = DecisionForm(request.POST)
     decide = actions.approve_request if decision == "approve" else actions.deny_request
     done = "approved" if decision == "approve" else "denied"
     try:
         if not form.is_valid():
-            raise Refusal(" ".join(form.errors.get("reason", [])), field="reason")
+            raise Invalid(" ".join(form.errors.get("reason", [])), field="reason")
         decide(join_request, actor=request.actor, reason=form.cleaned_data["reason"])
     except Refusal as refusal:
         if not request.htmx:
@@ -357,16 +368,28 @@ def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse
             f"{join_request.requester.display_name}'s request to join "
             f"“{join_request.group.display_name}” {done}.",
         )
-    if request.htmx:
-        join_request.refresh_from_db()
-        context = {
-            "req": join_request,
-            "pending_count": selectors.requests_to_decide(
-                request.user, decider=request.decider
-            ).count(),
-        }
-        return render(request, "groups/approvals.html#decided_row", context)
-    return redirect(safe_next(request, reverse("approvals")))
+    if not request.htmx:
+        return redirect(safe_next(request, back))
+    decided = selectors.visible_requests(request.user, decider=request.decider).filter(pk=pk)
+    join_request = decided.first()
+    if join_request is None:  # it went with its group meanwhile
+        raise NotFound("This request no longer exists: its group was deleted.")
+    context = {
+        "req": join_request,
+        "decision_urls": urls,
+        "pending_count": selectors.requests_to_decide(
+            request.user, decider=request.decider
+        ).count(),
+    }
+    return render(request, "groups/approvals.html#decided_row", context)
+
+
+@require_POST
+@groups_panel
+def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse:
+    return respond_to_decision(
+        request, pk, decision, back=reverse("approvals"), urls=DecisionUrls()
+    )
 
 
 # --- Approvals -------------------------------------------------------------------------------
@@ -390,14 +413,12 @@ def approvals(request: HttpRequest) -> HttpResponse:
 MAX_SELECTED = 500
 
 
-@require_POST
-@groups_panel
-def approve_selected(request: HttpRequest) -> HttpResponse:
-    """Approve selected: one set-based action for every ticked request."""
+def respond_to_approve_selected(request: HttpRequest, *, back: str) -> HttpResponse:
+    """Approve selected: one set-based action for every ticked request (panel, Admin center)."""
     ids = _posted_ids(request, "request")[:MAX_SELECTED]
     if not ids:
         messages.error(request, "Select at least one request to approve.")
-        return redirect("approvals")
+        return redirect(back)
     visible = selectors.visible_requests(request.user, decider=request.decider).filter(pk__in=ids)
     result = actions.close_requests(
         list(visible.values_list("pk", flat=True)),
@@ -411,7 +432,13 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
         messages.error(request, "None of the selected requests is waiting for your decision.")
     for join_request, refusal in result.refused:
         messages.error(request, f"{join_request.requester.display_name}: {refusal.message}")
-    return redirect(safe_next(request, reverse("approvals")))
+    return redirect(safe_next(request, back))
+
+
+@require_POST
+@groups_panel
+def approve_selected(request: HttpRequest) -> HttpResponse:
+    return respond_to_approve_selected(request, back=reverse("approvals"))
 
 
 # --- Members and owners (owners' tools) ------------------------------------------------------

@@ -14,7 +14,7 @@ from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, NotAllowed
 from tenants.events import changes, record
 from tenants.models import EventKind, GeneralSettings, Tenant, User
-from tenants.permissions import require_administer
+from tenants.permissions import OWN_STANDING, may_change_standing, require_administer
 
 
 def clean_email(email: str, *, field: str = "email") -> str:
@@ -168,8 +168,8 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     changes_own_standing = new_values.get("role", locked.role) != locked.role or not new_values.get(
         "is_active", True
     )
-    if actor.user is not None and locked.pk == actor.user.pk and changes_own_standing:
-        raise NotAllowed("You can't change your own role or deactivate yourself.")
+    if changes_own_standing and not may_change_standing(actor, locked):
+        raise NotAllowed(OWN_STANDING)
     diff = changes({name: getattr(locked, name) for name in new_values}, new_values)
     if not diff:
         return locked

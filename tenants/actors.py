@@ -113,10 +113,6 @@ class Actor:
             return self.user.is_global_admin
         return True
 
-    @property
-    def audit_user(self) -> User | None:
-        return self.user
-
 
 def as_actor(actor: Actor | User, surface: str = Surface.PANEL) -> Actor:
     """Actions accept a bare User as shorthand for that person acting in the panel."""

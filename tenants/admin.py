@@ -17,6 +17,7 @@ from tenants.actors import Actor, Surface
 from tenants.errors import Refusal
 from tenants.models import AuditEvent, GeneralSettings, OutboxDelivery, Tenant, User
 from tenants.permissions import can_administer
+from tenants.tasks import deliver_events
 
 admin.site.site_header = "Access Panel administration"
 admin.site.site_title = "Access Panel admin"
@@ -318,5 +319,13 @@ class OutboxDeliveryAdmin(TenantScopedAdmin):
 
     @admin.action(description="Retry now")
     def retry_now(self, request, queryset):
-        count = outbox.retry_now(list(queryset.values_list("pk", flat=True)))
+        count, overtaken = outbox.retry_now(list(queryset.values_list("pk", flat=True)))
+        if count:
+            deliver_events.enqueue()
         messages.success(request, f"{count} deliver{'ies' if count != 1 else 'y'} will run again.")
+        if overtaken:
+            messages.warning(
+                request,
+                f"{overtaken} later event{'s' if overtaken != 1 else ''} of the same "
+                "aggregates were already delivered; the retried ones arrive after them.",
+            )

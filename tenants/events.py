@@ -10,7 +10,7 @@ person's deactivation is announced here, and groups cancels their requests (grou
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,7 +161,3 @@ def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str
         for name, value in after.items()
         if before.get(name) != value
     }
-
-
-def ids(people: Iterable[models.Model]) -> list[int]:
-    return sorted(person.pk for person in people)

@@ -26,3 +26,12 @@ def can_administer(actor: Actor | User, tenant: Tenant | int | None) -> bool:
 def require_administer(actor: Actor | User, tenant: Tenant) -> None:
     if not can_administer(actor, tenant):
         raise NotAllowed("Only a global admin of this tenant can do this.")
+
+
+OWN_STANDING = "You can't change your own role or deactivate yourself."
+
+
+def may_change_standing(actor: Actor | User, person: User) -> bool:
+    """Nobody changes their own role or deactivates themselves (another admin must)."""
+    actor = as_actor(actor)
+    return actor.user is None or actor.user.pk != person.pk

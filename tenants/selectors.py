@@ -6,7 +6,20 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from tenants.models import AuditEvent, Tenant, User
+from tenants.errors import NotFound
+from tenants.models import AuditEvent, GeneralSettings, Tenant, User
+
+
+def person(tenant_id: int, pk: int) -> User:
+    """One person of the tenant (NotFound for anyone else's)."""
+    found = User.objects.filter(tenant_id=tenant_id, pk=pk).first()
+    if found is None:
+        raise NotFound("No such person in your organisation.")
+    return found
+
+
+def selected_owner_assigner_emails(settings: GeneralSettings) -> list[str]:
+    return list(settings.selected_owner_assigners.order_by("email").values_list("email", flat=True))
 
 
 def people(tenant_id: int, *, search: str = "") -> QuerySet:

@@ -1,9 +1,8 @@
 """The worker's tasks (django-tasks, database backend; run by `manage.py db_worker`)."""
 
-from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
-from django_tasks_db.models import DBTaskResult, get_date_max
+from django_tasks_db.models import DBTaskResult
 
 from tenants import outbox
 
@@ -21,10 +20,9 @@ def schedule_next_delivery() -> None:
     due = outbox.next_due()
     if due is None:
         return
-    booked = DBTaskResult.objects.filter(
-        Q(run_after__lte=due) | Q(run_after=get_date_max()),  # the latter: "as soon as possible"
-        status="READY",
-        task_path=deliver_events.module_path,
-    )
-    if not booked.exists():
-        deliver_events.using(run_after=due if due > timezone.now() else None).enqueue()
+    booked = DBTaskResult.objects.filter(status="READY", task_path=deliver_events.module_path)
+    for result in booked:
+        run_after = result.task_result.task.run_after  # None: as soon as possible
+        if run_after is None or run_after <= due:
+            return
+    deliver_events.using(run_after=due if due > timezone.now() else None).enqueue()

@@ -214,6 +214,7 @@ class Migration(migrations.Migration):
                 ("attempts", models.PositiveIntegerField(default=0)),
                 ("next_attempt_at", models.DateTimeField(default=django.utils.timezone.now)),
                 ("leased_until", models.DateTimeField(blank=True, null=True)),
+                ("lease_token", models.CharField(blank=True, max_length=32)),
                 ("last_error", models.TextField(blank=True)),
                 ("delivered_at", models.DateTimeField(blank=True, null=True)),
                 (

@@ -420,3 +420,18 @@ def test_deny_with_reason_in_place(live_server, page, owner, requester, group, s
     expect(page.locator("#nav-pending-count")).to_have_text("")
     assert not group.memberships.filter(user=requester).exists()
     assert csp_errors == []
+
+
+def test_an_htmx_refusal_is_shown_in_the_messages_area(
+    live_server, page, owner, member, group, tenant_admin, sign_in, csp_errors
+):
+    """A 403 answered to an HTMX request is swapped into the page, not silently dropped."""
+    sign_in(page, member)
+    page.goto(f"{live_server.url}/groups/{group.pk}/")
+    expect(page.get_by_role("region", name=re.compile(r"^Members"))).to_contain_text("Mia Member")
+    actions.remove_member(group, actor=tenant_admin, person=member)  # meanwhile, elsewhere
+    page.get_by_role("searchbox", name="Search members").fill("mia")
+    expect(page.locator("#messages").get_by_role("alert")).to_contain_text(
+        "Only the group's owners, its members and global admins can see its members."
+    )
+    assert csp_errors == []

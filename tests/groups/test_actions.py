@@ -7,7 +7,7 @@ from django.db import transaction
 
 from groups import actions
 from groups.models import Group, JoinRequest, Membership, Ownership
-from tenants.errors import Conflict, Invalid, NotAllowed, Refusal
+from tenants.errors import Conflict, Invalid, NotAllowed, NotFound, Refusal
 from tenants.models import AuditEvent, OutboxEvent
 from tests.conftest import set_settings
 from tests.factories import UserFactory
@@ -313,7 +313,7 @@ def test_nothing_of_another_tenant_can_be_touched(group, other_tenant_user):
         lambda: actions.approve_request(join_request, actor=foreign_admin),
         lambda: actions.request_to_join(group, actor=other_tenant_user, justification="hi"),
     ):
-        with writes_nothing(NotAllowed, match="another organisation"):
+        with writes_nothing(NotFound, match="Not found in your organisation"):
             call()
 
 

@@ -306,7 +306,7 @@ def test_owner_of_one_group_cant_see_another_groups_members_or_requests(tenant, 
 @pytest.mark.django_db
 def test_nothing_across_tenants(group, other_tenant_user):
     assert not groups_for(other_tenant_user, A.VIEW).exists()
-    assert can(other_tenant_user, A.VIEW, group).reason == Reason.OTHER_TENANT
+    assert can(other_tenant_user, A.VIEW, group).reason == Reason.NOT_FOUND
     foreign_admin = UserFactory(tenant=other_tenant_user.tenant, role="global_admin")
     for action in GROUP_ACTIONS:
         assert not can(foreign_admin, action, group)
@@ -437,3 +437,19 @@ def test_who_may_agrees_with_can_for_every_person_action_group_and_setting(
                     assert is_listed is may, (values, person.display_name, row.display_name, action)
         for group in groups:
             assert not who_may(A.VIEW, group).filter(pk=other_tenant_user.pk).exists()
+
+
+@pytest.mark.django_db
+def test_who_may_decide_a_request_never_includes_its_requester(tenant, owner, tenant_admin):
+    from groups.policy import who_may_decide
+
+    co_owner = UserFactory(tenant=tenant, display_name="Cora Co-owner")
+    group = GroupFactory(created_by=owner, membership_policy=MembershipPolicy.OWNER_APPROVAL)
+    actions.add_owner(group, actor=owner, person=co_owner)
+    join_request = actions.request_to_join(group, actor=co_owner, justification="me too")
+    deciders = set(who_may_decide(join_request))
+    admins = set(tenant.users.filter(role="global_admin"))
+    assert tenant_admin in admins
+    assert deciders == {owner} | admins  # not co_owner: they asked
+    for person in (owner, co_owner, *admins):
+        assert bool(can(person, A.DECIDE_REQUEST, join_request)) is (person in deciders)

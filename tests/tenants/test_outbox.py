@@ -169,12 +169,54 @@ def test_retries_stop_after_the_maximum_attempts(settings, tenant, owner, probe)
 def test_a_lease_left_by_a_dead_worker_expires_and_the_delivery_runs_again(tenant, owner, probe):
     group = GroupFactory(created_by=owner)
     actions.add_members(group, actor=owner, people=_people(tenant, 2))
-    claimed = outbox.claim()  # a worker claims both… and dies before running them
+    claimed = outbox.claim("dead-worker")  # a worker claims both… and dies before running them
     assert len(claimed) == 2
-    assert outbox.claim() == []  # leased: nobody else takes them meanwhile
+    assert outbox.claim("other-worker") == []  # leased: nobody else takes them meanwhile
     OutboxDelivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
     assert outbox.deliver_ready() == 2
-    assert set(OutboxDelivery.objects.values_list("attempts", flat=True)) == {2}
+    assert set(OutboxDelivery.objects.values_list("attempts", flat=True)) == {1}
+
+
+@pytest.mark.django_db
+def test_a_worker_whose_lease_was_taken_over_stops_instead_of_delivering_twice(
+    tenant, owner, probe
+):
+    group = GroupFactory(created_by=owner)
+    actions.add_members(group, actor=owner, people=_people(tenant, 3))
+    slow = outbox.claim("slow-worker")
+    OutboxDelivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
+    fast = outbox.claim("fast-worker")  # the slow worker's lease ran out: taken over
+    assert [d.pk for d in fast] == [d.pk for d in slow]
+    assert outbox.run(slow, "slow-worker") == 0  # it notices and stops
+    assert outbox.run(fast, "fast-worker") == 3
+    assert len(probe.seen) == 3  # each event once
+
+
+@pytest.mark.django_db
+def test_a_delivery_that_keeps_killing_its_worker_is_given_up(settings, tenant, owner, probe):
+    settings.OUTBOX = {**settings.OUTBOX, "MAX_ATTEMPTS": 3}
+    group = GroupFactory(created_by=owner)
+    actions.add_members(group, actor=owner, people=_people(tenant, 1))
+    for attempt in range(3):  # started, then the worker died (no outcome recorded)
+        [delivery] = outbox.claim(f"worker-{attempt}")
+        assert outbox._start(delivery, f"worker-{attempt}")
+        OutboxDelivery.objects.update(leased_until=timezone.now() - timedelta(seconds=1))
+    assert outbox.claim("worker-4") == []
+    delivery = OutboxDelivery.objects.get()
+    assert (delivery.status, delivery.attempts) == ("failed", 3)
+    assert "worker stopped" in delivery.last_error
+
+
+@pytest.mark.django_db
+def test_a_handler_this_worker_doesnt_know_is_retried_later_not_failed(tenant, owner, probe):
+    group = GroupFactory(created_by=owner)
+    actions.add_members(group, actor=owner, people=_people(tenant, 1))
+    handlers.unregister("probe")  # an older worker during a rolling deploy
+    outbox.deliver_ready()
+    delivery = OutboxDelivery.objects.get()
+    assert delivery.status == "pending"
+    assert delivery.next_attempt_at >= timezone.now() + timedelta(seconds=59)
+    assert "No handler called 'probe'" in delivery.last_error
 
 
 @pytest.mark.django_db
@@ -205,12 +247,24 @@ def test_failing_deliveries_show_up_for_the_operator(client, tenant, owner, prob
     page = client.get("/admin/tenants/outboxdelivery/", {"trouble": "failing"}).content.decode()
     assert "endpoint down" in page
     delivery = OutboxDelivery.objects.get()
+    OutboxDelivery.objects.update(status="failed")
     response = client.post(
         "/admin/tenants/outboxdelivery/",
         {"action": "retry_now", "_selected_action": [delivery.pk]},
         follow=True,
     )
     assert "1 delivery will run again" in response.content.decode()
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
+
+
+@pytest.mark.django_db
+def test_retry_now_leaves_a_delivery_that_is_running_alone(tenant, owner, probe):
+    group = GroupFactory(created_by=owner)
+    actions.add_members(group, actor=owner, people=_people(tenant, 1))
+    [running] = outbox.claim("busy-worker")
+    assert outbox.retry_now([running.pk]) == (0, 0)
+    assert OutboxDelivery.objects.get().lease_token == "busy-worker"
 
 
 @pytest.mark.django_db
@@ -239,7 +293,7 @@ def test_two_workers_never_claim_the_same_delivery(on_postgres, tenant, owner, p
     def claim(index: int) -> None:
         try:
             barrier.wait()
-            claimed[index] = [d.pk for d in outbox.claim()]
+            claimed[index] = [d.pk for d in outbox.claim(f"worker-{index}")]
         finally:
             connection.close()
 

@@ -9,6 +9,7 @@ import os
 import signal
 import threading
 
+from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
 from tenants.tasks import deliver_events
@@ -35,9 +36,11 @@ class Command(db_worker.Command):
         )
 
     def handle(self, *args, scheduler: bool = True, stop_after: float | None = None, **options):
-        deliver_events.enqueue()
-        if scheduler and not options.get("batch"):
-            start_scheduler()
+        reloading_parent = options.get("reload") and os.environ.get(DJANGO_AUTORELOAD_ENV) != "true"
+        if not reloading_parent:  # with --reload, only the child process does the work
+            deliver_events.enqueue()
+            if scheduler and not options.get("batch"):
+                start_scheduler()
         if stop_after is not None:
             timer = threading.Timer(stop_after, os.kill, (os.getpid(), signal.SIGTERM))
             timer.daemon = True
