@@ -520,3 +520,20 @@ def test_big_groups_are_managed_on_the_group_page_not_in_a_huge_admin_form(
     html = client.get(f"/admin/groups/group/{group.pk}/change/").content.decode()
     assert "memberships-TOTAL_FORMS" not in html
     assert f"{MAX_INLINE_MEMBERS + 1} — " in html and f"/groups/{group.pk}/" in html
+
+
+@pytest.mark.django_db
+def test_decisions_made_in_the_admin_center_are_audited_as_made_there(
+    client, tenant_admin, group, requester
+):
+    join_request = JoinRequest.objects.get(requester=requester)
+    client.force_login(tenant_admin)
+    page = client.get("/admin-center/requests/").content.decode()
+    assert f'action="/admin-center/requests/{join_request.pk}/approve/"' in page
+    assert 'action="/admin-center/requests/approve-selected/"' in page
+    response = client.post(
+        f"/admin-center/requests/{join_request.pk}/approve/", HTTP_HX_REQUEST="true"
+    )
+    assert 'hx-post="/admin-center/requests/' not in response.content.decode()  # decided
+    event = AuditEvent.objects.latest("id")
+    assert (event.action, event.surface) == ("request.approved", "admin_center")
