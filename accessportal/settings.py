@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "csp",
     "tenants",  # before django_tasks_db: its db_worker command adds the periodic jobs
     "groups",
+    "applications",
     "admincenter",
     "django_tasks",
     "django_tasks_db",

@@ -1,6 +1,8 @@
-from django.urls import path
+from django.urls import include, path
 
 from admincenter import views
+from applications import views as application_views
+from applications.urls import application_patterns
 
 app_name = "admin_center"
 
@@ -22,6 +24,8 @@ urlpatterns = [
     path("requests/approve-selected/", views.approve_selected, name="approve_selected"),
     path("users/", views.users, name="users"),
     path("users/<int:pk>/", views.change_user, name="change_user"),
+    path("applications/", application_views.admin_list, name="applications"),
+    path("applications/", include(application_patterns(surface="admin_center"))),
     path("audit/", views.audit_log, name="audit"),
     path("audit.csv", views.audit_log_csv, name="audit_csv"),
 ]

@@ -11,12 +11,14 @@ deactivation may hold the person before it locks their groups without risk of de
 Every caller goes through here: views, Django admin, the Admin center, commands, test setup.
 """
 
+import copy
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from groups import graph
 from groups.models import (
     DECISION_REASON_MAX,
     DESCRIPTION_MAX,
@@ -24,6 +26,7 @@ from groups.models import (
     JUSTIFICATION_MAX,
     SELF_SERVICE_TYPES,
     Group,
+    GroupNesting,
     GroupSource,
     GroupType,
     JoinRequest,
@@ -31,12 +34,12 @@ from groups.models import (
     MembershipPolicy,
     Ownership,
 )
-from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, require
+from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, nests, require
 from groups.selectors import AddMembersResult, classify_for_adding
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, Refusal
 from tenants.events import Change, changes, record, record_many
-from tenants.models import EventKind, User
+from tenants.models import EventKind, Tenant, User
 
 Pending = JoinRequest.Status.PENDING
 
@@ -256,29 +259,37 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
 
 @transaction.atomic
 def delete_group(group: Group, *, actor: Actor | User) -> None:
-    """Delete a group with its memberships, ownerships and requests (the audit log keeps it)."""
+    """Delete a group with its memberships, nestings, ownerships and requests.
+
+    Recorded after the deletion, so what reacts in the same transaction (access, in
+    applications) sees the directory without the group; the event names the people who
+    were in it, nested groups included.
+    """
     actor = as_actor(actor)
     group = _lock_group(group)
     require(actor, Action.DELETE, group)
     member_ids = sorted(group.memberships.values_list("user_id", flat=True))
     owners = list(group.ownerships.values_list("user_id", "user__email").order_by("user__email"))
+    affected = graph.subtree_member_ids([group.pk])
+    gone = copy.copy(group)  # keeps its id for the audit row once the row is deleted
+    group.delete()
     record(
         EventKind.GROUP_DELETED,
         actor=actor,
-        tenant_id=group.tenant_id,
-        target=group,
+        tenant_id=gone.tenant_id,
+        target=gone,
         data={
-            **_group_snapshot(group),
+            **_group_snapshot(gone),
             "members": len(member_ids),
             "owners": [email for _, email in owners],
         },
         payload={
-            "group_id": group.pk,
+            "group_id": gone.pk,
             "member_ids": member_ids,
             "owner_ids": sorted(pk for pk, _ in owners),
+            "subtree_member_ids": affected,
         },
     )
-    group.delete()
 
 
 # --- Joining, leaving and requests -------------------------------------------------------------
@@ -628,6 +639,87 @@ def remove_owner(group: Group, *, actor: Actor | User, person: User) -> None:
         tenant_id=group.tenant_id,
         changes=[_group_change(group, {"user": person}, user_id=person.pk)],
     )
+
+
+# --- Nested groups ---------------------------------------------------------------------------
+
+
+def _lock_nesting(parent: Group, child: Group) -> tuple[Group, Group]:
+    """Nesting changes of a tenant run one at a time (its row, NO KEY UPDATE), so two of them
+    can't each close half of a loop; then both groups, by id."""
+    Tenant.objects.select_for_update(no_key=True).filter(pk=parent.tenant_id).first()
+    locked = {
+        g.pk: g
+        for g in Group.objects.select_for_update()
+        .filter(pk__in=[parent.pk, child.pk])
+        .order_by("pk")
+    }
+    if parent.pk not in locked or child.pk not in locked:
+        raise Conflict("This group no longer exists.")
+    return locked[parent.pk], locked[child.pk]
+
+
+@transaction.atomic
+def nest_group(parent: Group, *, actor: Actor | User, child: Group) -> GroupNesting:
+    """Make `child` a member of `parent`: its members count for the parent's access.
+
+    Only owners of the parent (or global admins) may; both must be security groups of the
+    same tenant; a loop is refused with the loop named.
+    """
+    actor = as_actor(actor)
+    parent, child = _lock_nesting(parent, child)
+    require(actor, Action.MANAGE_MEMBERS, parent)
+    if child.tenant_id != parent.tenant_id:
+        raise Invalid("Only a group of your organisation can be nested.", field="group")
+    if not nests(parent) or not nests(child):
+        raise Invalid(
+            "Only security groups can be nested, and only into security groups "
+            "(Microsoft 365 groups can neither nest nor be nested).",
+            field="group",
+        )
+    if GroupNesting.objects.filter(parent=parent, child=child).exists():
+        raise Conflict(f"“{child.display_name}” is already nested in “{parent.display_name}”.")
+    loop = [parent.pk] if parent.pk == child.pk else graph.nesting_path(child.pk, parent.pk)
+    if loop is not None:
+        names = dict(Group.objects.filter(pk__in=loop).values_list("pk", "display_name"))
+        chain = " → ".join(f"“{names[pk]}”" for pk in [parent.pk, *loop])
+        raise Conflict(
+            f"Nesting “{child.display_name}” in “{parent.display_name}” would make a loop: "
+            f"{chain} (each contains the next).",
+            field="group",
+        )
+    nesting = GroupNesting.objects.create(parent=parent, child=child, added_by=actor.user)
+    record_many(
+        EventKind.GROUP_NESTED,
+        actor=actor,
+        tenant_id=parent.tenant_id,
+        changes=[_group_change(parent, {"nested_group": child}, child_group_id=child.pk)],
+    )
+    return nesting
+
+
+@transaction.atomic
+def unnest_group(parent: Group, *, actor: Actor | User, child: Group) -> None:
+    """Take a nested group out of `parent` (owners of the parent, or global admins)."""
+    actor = as_actor(actor)
+    parent, child = _lock_nesting(parent, child)
+    require(actor, Action.MANAGE_MEMBERS, parent)
+    deleted, _ = GroupNesting.objects.filter(parent=parent, child=child).delete()
+    if not deleted:
+        raise Conflict(f"“{child.display_name}” isn't nested in “{parent.display_name}”.")
+    record_many(
+        EventKind.GROUP_UNNESTED,
+        actor=actor,
+        tenant_id=parent.tenant_id,
+        changes=[_group_change(parent, {"nested_group": child}, child_group_id=child.pk)],
+    )
+
+
+def lock_groups_of_pending_requests(kind: str, person: User) -> None:
+    """Before a person is deactivated: lock the groups of their pending requests (by id), so
+    the deactivation takes its locks in the same order as every group action (groups first)."""
+    group_ids = JoinRequest.objects.filter(requester=person, status=Pending).values("group_id")
+    list(Group.objects.select_for_update().filter(pk__in=group_ids).order_by("pk").values("pk"))
 
 
 def cancel_requests_of_deactivated(

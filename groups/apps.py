@@ -6,10 +6,12 @@ class GroupsConfig(AppConfig):
     verbose_name = "Groups"
 
     def ready(self) -> None:
-        from groups.actions import cancel_requests_of_deactivated
-        from tenants.events import on_change
+        from groups.actions import cancel_requests_of_deactivated, lock_groups_of_pending_requests
+        from tenants.events import on_change, on_prepare
         from tenants.models import EventKind
 
         # tenants announces a deactivation; groups cancels that person's pending requests in
-        # the same transaction (tenants never imports groups).
+        # the same transaction (tenants never imports groups), having locked their groups
+        # before the person's row was locked.
+        on_prepare(EventKind.USER_DEACTIVATED)(lock_groups_of_pending_requests)
         on_change(EventKind.USER_DEACTIVATED)(cancel_requests_of_deactivated)

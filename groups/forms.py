@@ -24,7 +24,7 @@ def search_term(params, name: str = "q") -> str:
     return params.get(name, "").strip().replace("\x00", "")[:SEARCH_MAX]
 
 
-def _refuse_nul(value: str) -> None:
+def refuse_nul(value: str) -> None:
     if "\x00" in (value or ""):
         raise ValidationError("This field can't contain NUL characters.")
 
@@ -33,14 +33,14 @@ class GroupForm(forms.Form):
     """Create group / Edit group. The type field is offered only on create."""
 
     display_name = forms.CharField(
-        label="Name", max_length=DISPLAY_NAME_MAX, validators=[_refuse_nul]
+        label="Name", max_length=DISPLAY_NAME_MAX, validators=[refuse_nul]
     )
     description = forms.CharField(
         label="Description",
         max_length=DESCRIPTION_MAX,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        validators=[_refuse_nul],
+        validators=[refuse_nul],
     )
     group_type = forms.ChoiceField(label="Group type", choices=())
     membership_policy = forms.ChoiceField(
@@ -82,7 +82,7 @@ class JoinForm(forms.Form):
             attrs={"rows": 3, "placeholder": "Why do you need to be in this group?"}
         ),
         help_text="An owner of this group reads this and approves or denies your request.",
-        validators=[_refuse_nul],
+        validators=[refuse_nul],
     )
 
     def __init__(self, *args, **kwargs):
@@ -95,7 +95,7 @@ class DecisionForm(forms.Form):
         label="Reason (optional)",
         max_length=DECISION_REASON_MAX,
         required=False,
-        validators=[_refuse_nul],
+        validators=[refuse_nul],
     )
 
 
@@ -112,7 +112,7 @@ class BulkMembersForm(forms.Form):
             attrs={"rows": 6, "placeholder": "ana@contoso.example\nbo@contoso.example"}
         ),
         help_text="One per line, or separated by commas or semicolons.",
-        validators=[_refuse_nul],
+        validators=[refuse_nul],
     )
     csv_file = forms.FileField(
         label="Or upload a CSV file",

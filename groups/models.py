@@ -197,3 +197,35 @@ class JoinRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.requester} → {self.group} ({self.status})"
+
+
+# Only security groups nest, and into security groups only (as in Entra).
+NESTABLE_TYPES = (GroupType.SECURITY,)
+
+
+class GroupNesting(models.Model):
+    """A group that is a member of another: the child's members count for the parent's access.
+
+    They are not members of the parent (its member list shows the child as its own row).
+    Cycles are refused by groups.actions.nest_group; the database refuses self-nesting.
+    """
+
+    parent = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="nested_children")
+    child = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="nested_in")
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["parent", "child"], name="nesting_unique"),
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("child")), name="nesting_not_self"
+            ),
+        ]
+        indexes = [models.Index(fields=["child", "parent"], name="nesting_child_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.child} in {self.parent}"

@@ -18,6 +18,7 @@ from enum import StrEnum
 from django.db.models import Case, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Value, When
 
 from groups.models import (
+    NESTABLE_TYPES,
     SELF_SERVICE_TYPES,
     Group,
     GroupSource,
@@ -304,7 +305,7 @@ def _request_rules(actor: Actor, action: str, settings: GeneralSettings | None) 
     match action:
         case Action.VIEW_REQUEST:
             may_see_group_requests = Q(
-                group__in=_filter(
+                group__in=filter_by_rules(
                     Group.objects.all(), _group_rules(actor, Action.VIEW_REQUESTS, settings)
                 )
             )
@@ -334,7 +335,7 @@ def _rules_for(
     return _request_rules(actor, action, settings)
 
 
-def _filter(queryset: QuerySet, rules: list[Rule]) -> QuerySet:
+def filter_by_rules(queryset: QuerySet, rules: list[Rule]) -> QuerySet:
     condition = Q()
     for rule in rules:
         if rule.condition is False:
@@ -344,7 +345,7 @@ def _filter(queryset: QuerySet, rules: list[Rule]) -> QuerySet:
     return queryset.filter(condition)
 
 
-def _first_failure(rules: list[Rule]) -> Case | Value:
+def first_failure(rules: list[Rule]) -> Case | Value:
     """An expression: the index of the first rule a row fails, or -1 when it passes them all."""
     whens = []
     for index, rule in enumerate(rules):
@@ -359,7 +360,7 @@ def _first_failure(rules: list[Rule]) -> Case | Value:
     return Case(*whens, default=Value(-1), output_field=IntegerField())
 
 
-def _decision(rules: list[Rule], failed_index: int) -> Decision:
+def decision_from(rules: list[Rule], failed_index: int) -> Decision:
     if failed_index < 0:
         return ALLOWED
     rule = rules[failed_index]
@@ -425,7 +426,7 @@ class Decider:
     def queryset(self, action: str, model: type[Model]) -> QuerySet:
         if self.refusal:
             return model.objects.none()
-        return _filter(model.objects.all(), self.rules(action, model))
+        return filter_by_rules(model.objects.all(), self.rules(action, model))
 
     def annotate(self, queryset: QuerySet, actions: Iterable[str]) -> QuerySet:
         """Add one `_policy_<action>` column per action, read back by `can()`."""
@@ -433,7 +434,7 @@ class Decider:
             return queryset.none()
         return queryset.annotate(
             **{
-                f"_policy_{action}": _first_failure(self.rules(action, queryset.model))
+                f"_policy_{action}": first_failure(self.rules(action, queryset.model))
                 for action in actions
             }
         )
@@ -456,7 +457,7 @@ class Decider:
             )
             if failed is None:  # the object is gone
                 return Decision(False, Reason.NOT_FOUND, not_found=True)
-        return _decision(self.rules(action, model), failed)
+        return decision_from(self.rules(action, model), failed)
 
     def decisions(self, obj: Group | JoinRequest, actions: Iterable[str]) -> dict[str, Decision]:
         """Several decisions about one object from one annotated row."""
@@ -625,3 +626,8 @@ def who_may_decide(join_request: JoinRequest, *, settings: GeneralSettings | Non
     return who_may(Action.DECIDE_REQUESTS, join_request.group, settings=settings).exclude(
         pk=join_request.requester_id
     )
+
+
+def nests(group: Group) -> bool:
+    """Only security groups hold or join nested groups (Microsoft 365 groups never nest)."""
+    return group.group_type in NESTABLE_TYPES

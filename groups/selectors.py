@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 
 from groups.models import (
+    NESTABLE_TYPES,
     Group,
     GroupSource,
     GroupType,
@@ -20,6 +21,7 @@ from groups.models import (
 )
 from groups.policy import Action, Decider
 from tenants.actors import Actor
+from tenants.errors import NotFound
 from tenants.models import User
 from tenants.text import is_email
 
@@ -41,8 +43,7 @@ def _decider(viewer: User | Actor, decider: Decider | None) -> Decider:
     return decider if decider is not None else Decider(viewer)
 
 
-def visible_groups(viewer: User, *, decider: Decider | None = None) -> QuerySet:
-    """Every group of the viewer's tenant (the directory), with member counts."""
+def _with_member_count(groups: QuerySet) -> QuerySet:
     member_count = (
         Membership.objects.filter(group=OuterRef("pk"))
         .order_by()
@@ -50,11 +51,14 @@ def visible_groups(viewer: User, *, decider: Decider | None = None) -> QuerySet:
         .annotate(count=Count("pk"))
         .values("count")
     )
-    return (
-        _decider(viewer, decider)
-        .queryset(Action.VIEW, Group)
-        .annotate(member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), 0))
+    return groups.annotate(
+        member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), 0)
     )
+
+
+def visible_groups(viewer: User, *, decider: Decider | None = None) -> QuerySet:
+    """Every group of the viewer's tenant (the directory), with member counts."""
+    return _with_member_count(_decider(viewer, decider).queryset(Action.VIEW, Group))
 
 
 @dataclass(frozen=True)
@@ -203,6 +207,34 @@ def group_ids_named(tenant_id: int, text: str) -> tuple[int, ...]:
     """Ids of the tenant's groups whose name contains `text` (the Audit log's group filter)."""
     found = Group.objects.filter(tenant_id=tenant_id, display_name__icontains=text)
     return tuple(found.values_list("pk", flat=True)[:1000])
+
+
+def nested_groups(group: Group) -> list[Group]:
+    """The groups nested in this one, with their member counts (shown as their own rows)."""
+    children = Group.objects.filter(nested_in__parent=group)
+    return list(_with_member_count(children).order_by("display_name", "id"))
+
+
+def nested_group(group: Group, child_id: str) -> Group:
+    """A group nested in `group`, by the posted id (NotFound otherwise)."""
+    found = None
+    if child_id.isascii() and child_id.isdigit() and len(child_id) < 19:
+        found = Group.objects.filter(nested_in__parent=group, pk=int(child_id)).first()
+    if found is None:
+        raise NotFound("That group isn't nested in this one.")
+    return found
+
+
+def groups_named(viewer: User, *, search: str, nestable: bool = False) -> QuerySet:
+    """Up to 10 of the viewer's tenant's groups whose name contains `search` (pickers)."""
+    found = Group.objects.filter(tenant_id=viewer.tenant_id, display_name__icontains=search)
+    if nestable:
+        found = found.filter(group_type__in=NESTABLE_TYPES)
+    return found.order_by("display_name")[:10]
+
+
+def group_named(viewer: User, name: str) -> Group | None:
+    return Group.objects.filter(tenant_id=viewer.tenant_id, display_name__iexact=name).first()
 
 
 def group_owners(group: Group) -> QuerySet:

@@ -30,4 +30,7 @@ urlpatterns = [
     path("approvals/", views.approvals, name="approvals"),
     path("approvals/approve-selected/", views.approve_selected, name="approve_selected"),
     path("people/search/", views.people_search, name="people_search"),
+    path("groups/options/", views.group_options, name="group_options"),
+    path("groups/<int:pk>/nested/add/", views.nest_group, name="nest_group"),
+    path("groups/<int:pk>/nested/remove/", views.unnest_group, name="unnest_group"),
 ]

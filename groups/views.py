@@ -19,10 +19,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django.views.decorators.vary import vary_on_headers
 
-from groups import actions, selectors
+from groups import actions, extensions, selectors
 from groups.forms import BulkMembersForm, DecisionForm, GroupForm, JoinForm, search_term
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
-from groups.policy import Action, Decider, Decision
+from groups.policy import Action, Decider, Decision, nests
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import Invalid, NotFound, Refusal
@@ -121,6 +121,7 @@ def my_groups(request: HttpRequest) -> HttpResponse:
             "joined": joined,
             "pending": selectors.my_pending_requests(request.user, decider=decider),
             "can_create_any": bool(decider.creatable_types()),
+            "sections": extensions.my_groups_sections(request),
         }
     return render(request, "groups/my_groups.html", context)
 
@@ -225,6 +226,7 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
     )
     group = get_object_or_404(decider.annotate(groups, GROUP_PAGE_ACTIONS), pk=pk)
     can = {action.value: decider.can(action, group) for action in GROUP_PAGE_ACTIONS}
+    can["nest"] = can["manage_members"] and nests(group)
     owners = list(selectors.group_owners(group))
     context = {
         "group": group,
@@ -241,6 +243,7 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
         context["group_requests"] = selectors.pending_requests_of_group(
             group, request.user, decider=decider
         )[:50]
+    context["sections"] = extensions.group_page_sections(request, group, can)
     return render(request, "groups/group_detail.html", context)
 
 
@@ -253,7 +256,11 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _members_context(request: HttpRequest, group: Group) -> dict:
     search = search_term(request.GET, "mq")
     members = selectors.group_members(group, search=search)
-    return {"members_page": _page(request, members), "mq": search}
+    return {
+        "members_page": _page(request, members),
+        "mq": search,
+        "nested": selectors.nested_groups(group),
+    }
 
 
 @require_GET
@@ -263,7 +270,8 @@ def group_members(request: HttpRequest, pk: int) -> HttpResponse:
     """The member list alone (HTMX search and pagination on the group page)."""
     group = _group_for(request, pk, require=Action.VIEW_MEMBERS, also=[Action.MANAGE_MEMBERS])
     context = {"group": group, **_members_context(request, group)}
-    context["can"] = {"manage_members": request.decider.can(Action.MANAGE_MEMBERS, group)}
+    manage = request.decider.can(Action.MANAGE_MEMBERS, group)
+    context["can"] = {"manage_members": manage, "nest": manage and nests(group)}
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "groups/group_detail.html#members", context)
     return redirect(f"{reverse('group_detail', args=[pk])}?mq={context['mq']}")
@@ -523,9 +531,56 @@ def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
 @groups_panel
 def people_search(request: HttpRequest) -> HttpResponse:
     """People picker autocomplete: the viewer's tenant directory, 10 at a time."""
-    search = search_term(request.GET) or search_term(request.GET, "email")
+    # The typed text arrives under the input's own name (q, email or person).
+    search = next(
+        (term for name in ("q", "email", "person") if (term := search_term(request.GET, name))), ""
+    )
     people = selectors.tenant_people(request.user, search=search)[:10] if len(search) >= 2 else []
     field = request.GET.get("field", "email")
     return render(
         request, "groups/people_options.html", {"people": people, "q": search, "field": field}
     )
+
+
+@require_GET
+@groups_panel
+def group_options(request: HttpRequest) -> HttpResponse:
+    """Group names for a <datalist> (nesting a group, giving a group access); `nestable=1`
+    offers only security groups."""
+    search = search_term(request.GET, "group") or search_term(request.GET)
+    found = selectors.groups_named(
+        request.user, search=search, nestable=request.GET.get("nestable") == "1"
+    )
+    return render(
+        request, "groups/group_options.html", {"groups": found if len(search) >= 2 else []}
+    )
+
+
+def _posted_group(request: HttpRequest, field: str = "group") -> Group:
+    """The group named in the form's field, from the viewer's tenant, or a message."""
+    name = request.POST.get(field, "").strip()
+    group = selectors.group_named(request.user, name)
+    if group is None:
+        raise Invalid(f"No group called “{name}” in your organisation.", field=field)
+    return group
+
+
+@require_POST
+@groups_panel
+def nest_group(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add a nested group: its members count for this group's access."""
+    group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
+    child = _posted_group(request)
+    actions.nest_group(group, actor=request.actor, child=child)
+    messages.success(request, f"“{child.display_name}” is now nested in this group.")
+    return _back_to_group(request, pk)
+
+
+@require_POST
+@groups_panel
+def unnest_group(request: HttpRequest, pk: int) -> HttpResponse:
+    group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
+    child = selectors.nested_group(group, request.POST.get("group", ""))
+    actions.unnest_group(group, actor=request.actor, child=child)
+    messages.success(request, f"“{child.display_name}” is no longer nested in this group.")
+    return _back_to_group(request, pk)

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, NotAllowed
-from tenants.events import changes, record
+from tenants.events import changes, prepare, record
 from tenants.models import EventKind, GeneralSettings, Tenant, User
 from tenants.permissions import OWN_STANDING, may_change_standing, require_administer
 
@@ -155,6 +155,9 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     unknown = set(new_values) - set(USER_EDITABLE_FIELDS)
     if unknown:
         raise Invalid(f"These user fields can't be changed here: {', '.join(sorted(unknown))}.")
+    if new_values.get("is_active") is False and user.is_active:
+        require_administer(actor, user.tenant)
+        prepare(EventKind.USER_DEACTIVATED, user)  # upper layers lock what they'll change
     # NO KEY UPDATE: rows that merely reference this user (a membership being approved right
     # now) don't wait for it, so deactivation can't deadlock with approvals.
     locked = (

@@ -7,6 +7,8 @@ rolled-back action therefore leaves no trace, and a committed one is never lost.
 
 Apps above `tenants` react to a change *in the same transaction* with `@on_change(kind)`: a
 person's deactivation is announced here, and groups cancels their requests (groups/apps.py).
+An app that must take its locks before the change does (to keep the lock order) registers
+`@on_prepare(kind)`, which the action calls before it locks anything itself.
 """
 
 from collections import defaultdict
@@ -34,6 +36,27 @@ class Change:
 
 Hook = Callable[[str, Actor, int, Sequence[Change]], None]
 _hooks: dict[str, list[Hook]] = defaultdict(list)
+Preparation = Callable[[str, models.Model], None]
+_preparations: dict[str, list[Preparation]] = defaultdict(list)
+
+
+def on_prepare(*kinds: str) -> Callable[[Preparation], Preparation]:
+    """Run `preparation(kind, target)` in the change's transaction, before the action locks
+    its own rows (e.g. groups locks a person's groups before the person is deactivated)."""
+
+    def register(preparation: Preparation) -> Preparation:
+        for kind in kinds:
+            if preparation not in _preparations[kind]:
+                _preparations[kind].append(preparation)
+        return preparation
+
+    return register
+
+
+def prepare(kind: str, target: models.Model) -> None:
+    """Called by an action, inside its transaction, before it locks anything."""
+    for preparation in _preparations[kind]:
+        preparation(kind, target)
 
 
 def on_change(*kinds: str) -> Callable[[Hook], Hook]:
@@ -64,11 +87,13 @@ def record(
 
 
 def record_many(
-    kind: str, *, actor: Actor, tenant_id: int, changes: Sequence[Change]
+    kind: str, *, actor: Actor, tenant_id: int, changes: Sequence[Change], audit: bool = True
 ) -> list[AuditEvent]:
     """Record changes of one kind: 2 inserts, +1 for deliveries and +1 wake-up with handlers.
 
     Must run inside the action's transaction, after the change itself was written.
+    `audit=False` is for changes derived from one already audited (a person's access
+    follows from the membership change the audit log shows): they get only their events.
     """
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("record() must be called inside the action's transaction")
@@ -77,9 +102,11 @@ def record_many(
     if not changes:
         return []
     now = timezone.now()
-    audit_rows = AuditEvent.objects.bulk_create(
-        [_audit_row(kind, actor, tenant_id, change, now) for change in changes]
-    )
+    audit_rows = []
+    if audit:
+        audit_rows = AuditEvent.objects.bulk_create(
+            [_audit_row(kind, actor, tenant_id, change, now) for change in changes]
+        )
     events = OutboxEvent.objects.bulk_create(
         [
             OutboxEvent(

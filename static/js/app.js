@@ -20,4 +20,18 @@
       box.checked = event.target.checked;
     });
   });
+
+  // <div data-shows-when="principal_type=group"> is shown only while the radio button named
+  // principal_type with the value group is checked (without JavaScript, every field shows).
+  function showChosen(root) {
+    root.querySelectorAll("[data-shows-when]").forEach(function (element) {
+      const [name, value] = element.getAttribute("data-shows-when").split("=");
+      const checked = document.querySelector('input[type="radio"][name="' + name + '"]:checked');
+      element.hidden = !!checked && checked.value !== value;
+    });
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.type === "radio") showChosen(document);
+  });
+  document.addEventListener("DOMContentLoaded", function () { showChosen(document); });
 })();

@@ -56,8 +56,9 @@ def test_adding_5000_people_costs_what_adding_10_costs(tenant, owner):
     events_before = OutboxEvent.objects.count()
     many = _queries_to_add(large, owner, many_people)
     # savepoint, lock the group, settings, policy row, present members, insert members,
-    # pending requests, audit rows, outbox events, deliveries, wake-up task, release.
-    assert many == few <= 12, (few, many)
+    # pending requests, audit rows, outbox events, deliveries, wake-up task; then access
+    # (applications/access.py): lock the people, their paths, their Access rows; release.
+    assert many == few <= 15, (few, many)
     assert Membership.objects.filter(group=large).count() == count
     assert (
         AuditEvent.objects.filter(action="member.added", target_id=str(large.pk)).count() == count
@@ -93,8 +94,9 @@ def test_approving_500_requests_costs_what_approving_10_costs(tenant, owner):
     many = _queries_to_approve(owner, ids)
     # savepoint, the requests' groups, lock the groups, settings, lock + decide the requests
     # (one query with the policy), one UPDATE, present members, insert members, audit rows,
-    # outbox events, deliveries, wake-up task, release.
-    assert many == few <= 14, (few, many)
+    # outbox events, deliveries, wake-up task; access: lock the people, their paths, their
+    # Access rows; release.
+    assert many == few <= 16, (few, many)
     assert JoinRequest.objects.filter(pk__in=ids, status="approved").count() == count
     assert Membership.objects.filter(user__email__startswith="many").count() == count
     assert AuditEvent.objects.filter(action="request.approved").count() == count + 10

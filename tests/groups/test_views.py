@@ -58,7 +58,14 @@ def test_my_groups_discover_and_approvals_query_counts_dont_grow(client, tenant,
     # here, so no page query), pending (4);
     # Discover = count and
     # page (2) plus the owners prefetch (1); Approvals = count, page, recently decided (3).
-    assert counts[200] == {"/": 9, "/groups/": 8, "/groups/?q=G&type=security": 8, "/approvals/": 8}
+    # My groups also shows My apps (applications/sections.py): its count and the applications
+    # I own (2; no page query when the count is 0).
+    assert counts[200] == {
+        "/": 11,
+        "/groups/": 8,
+        "/groups/?q=G&type=security": 8,
+        "/approvals/": 8,
+    }
 
 
 @pytest.mark.django_db
@@ -84,10 +91,12 @@ def test_group_page_query_count_doesnt_grow_with_members_and_requests(client, te
         )
     assert counts[5] == counts[200]
     # Group page: the 5 of every page, the group with all decisions (1), owners (1), my request
-    # (1), members count and page (2), pending requests (1) = 11. The HTMX member list: session,
-    # user, settings, the group with its decisions, members count and page = 6. Add members:
-    # session, user, settings, owns-any, badge count, the group with its decision = 6.
-    assert counts[200] == (11, 6, 6)
+    # (1), members count and page (2), nested groups (1), pending requests (1), what it gives
+    # access to (1: one recursive query; no second when it reaches no application) = 13.
+    # The HTMX member list: session, user, settings, the group with its decisions, members
+    # count and page, nested groups = 7. Add members: session, user, settings, owns-any, badge
+    # count, the group with its decision = 6.
+    assert counts[200] == (13, 7, 6)
 
 
 # --- Restrict access to Groups in the Access Panel -------------------------------------------

@@ -1,4 +1,5 @@
-"""Demo data: Contoso (both seed scenarios, every group type × source × policy) and Fabrikam.
+"""Demo data: Contoso (both scenarios of docs/domain.md with their applications and sites, and
+every group type × source × policy) and Fabrikam.
 
 Idempotent: run it again and it adds only what is missing. Everything goes through actions,
 so the demo's audit log reads like a real tenant's.
@@ -6,6 +7,8 @@ so the demo's audit log reads like a real tenant's.
 
 from django.db import transaction
 
+from applications import actions as app_actions
+from applications.models import Application, ApplicationKind, Assignment
 from groups import actions
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
 from tenants.actions import create_tenant, create_user, update_general_settings
@@ -78,7 +81,7 @@ class Command(OperatorCommand):
             users_can_create_microsoft365_groups=True,
         )
         self._scenario_delegated(admin, people)
-        self._scenario_self_service(people)
+        self._scenario_self_service(admin, people)
         self._every_kind(admin, people)
 
         fabrikam = self._tenant("Fabrikam", "admin@fabrikam.example", "Fiona Fabrikam")
@@ -155,6 +158,19 @@ class Command(OperatorCommand):
         if not asked and not group.memberships.filter(user=person).exists():
             actions.request_to_join(group, actor=_cli(person), justification=justification)
 
+    def _application(self, admin: User, name: str, kind: str, owners=()) -> Application:
+        found = Application.objects.filter(tenant_id=admin.tenant_id, name=name).first()
+        if found is None:
+            found = app_actions.create_application(
+                actor=_cli(admin), name=name, kind=kind, owners=owners
+            )
+        return found
+
+    def _assign(self, actor: User, application: Application, **principal) -> None:
+        (kind, value) = next(iter(principal.items()))
+        if not Assignment.objects.filter(application=application, **{kind: value}).exists():
+            app_actions.assign(application, actor=_cli(actor), **principal)
+
     def _scenario_delegated(self, admin: User, people: dict[str, User]) -> None:
         """Scenario 1: admin creates "Expenses users" for a business owner; a second manager."""
         expenses = self._group(
@@ -165,11 +181,18 @@ class Command(OperatorCommand):
             description="Everyone who uses the Expenses application. Owned by Finance.",
         )
         self._owners(admin, expenses, [people["olivia@contoso.example"]])
-        actions.add_members(
-            expenses,
-            actor=_cli(admin),
-            people=[people[f"{n}@contoso.example"] for n in ("alex", "bianca", "carlos", "diego")],
-        )
+        # The admin assigns "Expenses" to the group and moves everyone with direct access in.
+        expenses_app = self._application(admin, "Expenses", ApplicationKind.SAAS_APP)
+        if not Assignment.objects.filter(application=expenses_app, group=expenses).exists():
+            for name in ("alex", "bianca", "carlos", "diego"):
+                self._assign(admin, expenses_app, user=people[f"{name}@contoso.example"])
+            app_actions.move_direct_access(
+                expenses_app, actor=_cli(admin), group=expenses, remove_direct=True
+            )
+        # Another application whose direct access the admin can still move into a group.
+        payroll = self._application(admin, "Payroll", ApplicationKind.SAAS_APP)
+        for name in ("johanna", "lee"):
+            self._assign(admin, payroll, user=people[f"{name}@contoso.example"])
         travel = self._group(
             admin,
             "Travel bookers",
@@ -183,9 +206,12 @@ class Command(OperatorCommand):
             actor=_cli(admin),
             people=[people[f"{n}@contoso.example"] for n in ("emily", "grady")],
         )
+        booking = self._application(admin, "Booking tool", ApplicationKind.SAAS_APP)
+        self._assign(admin, booking, group=travel)
 
-    def _scenario_self_service(self, people: dict[str, User]) -> None:
-        """Scenario 2: two site owners share one owner-approval group; Rita asks to join."""
+    def _scenario_self_service(self, admin: User, people: dict[str, User]) -> None:
+        """Scenario 2: two site owners share one owner-approval group for both sites; Rita asks
+        to join; "Travel" is given to everyone with access to Sam's site."""
         sam, tara = people["sam@contoso.example"], people["tara@contoso.example"]
         shared = self._group(
             sam,
@@ -196,6 +222,12 @@ class Command(OperatorCommand):
             description="Access to Sam's and Tara's SharePoint sites.",
         )
         self._owners(sam, shared, [tara])
+        for owner, site_name in ((sam, "Sam's site"), (tara, "Tara's site")):
+            site = self._application(admin, site_name, ApplicationKind.SITE, owners=[owner])
+            self._assign(owner, site, group=shared)  # each site owner selects the group
+        travel = self._application(admin, "Travel", ApplicationKind.SAAS_APP)
+        sams_site = Application.objects.get(tenant=admin.tenant, name="Sam's site")
+        self._assign(admin, travel, granting_application=sams_site)
         self._request(
             shared, people["rita@contoso.example"], "I coordinate the launch with both teams."
         )
