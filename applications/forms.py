@@ -89,14 +89,14 @@ class AssignmentForm(_TenantForm):
         widget=forms.RadioSelect,
     )
     group = forms.CharField(
-        label="Group",
+        label="Group name",
         required=False,
         max_length=256,
         validators=[refuse_nul],
         widget=forms.TextInput(attrs={"list": "group-suggestions", "autocomplete": "off"}),
     )
     person = forms.EmailField(
-        label="Person (email)",
+        label="Person's email",
         required=False,
         widget=forms.EmailInput(attrs={"list": "person-suggestions", "autocomplete": "off"}),
     )
@@ -144,7 +144,7 @@ class AssignmentForm(_TenantForm):
 class BlockForm(_TenantForm):
     id_prefix = "block"
     person = forms.EmailField(
-        label="Person (email)",
+        label="Person's email",
         widget=forms.EmailInput(attrs={"list": "person-suggestions", "autocomplete": "off"}),
     )
     reason = forms.CharField(
@@ -161,7 +161,7 @@ class BlockForm(_TenantForm):
 class MoveAccessForm(_TenantForm):
     id_prefix = "move"
     group = forms.CharField(
-        label="Group",
+        label="Group name",
         max_length=256,
         validators=[refuse_nul],
         widget=forms.TextInput(attrs={"list": "group-suggestions", "autocomplete": "off"}),

@@ -7,28 +7,17 @@ its query count, and exits 1 if a median is over its target. It never touches ot
 """
 
 import argparse
-import os
-import statistics
 import sys
-import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "accessportal.settings")
+from bench import measure  # sets Django up from this repository
+from django.db import connection
+from django.test import Client
 
-import django
-
-django.setup()
-
-from django.db import connection  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.test.utils import CaptureQueriesContext  # noqa: E402
-
-from groups import actions  # noqa: E402
-from groups.models import JoinRequest, Membership  # noqa: E402
-from tenants.actions import create_tenant, create_user, update_general_settings  # noqa: E402
-from tenants.actors import Actor  # noqa: E402
-from tenants.models import Tenant, User  # noqa: E402
+from groups import actions
+from groups.models import JoinRequest, Membership
+from tenants.actions import create_tenant, create_user, update_general_settings
+from tenants.actors import Actor
+from tenants.models import Tenant, User
 
 TARGET_MEDIAN_MS = 150
 BENCH = Actor.command_line("bench_pages")
@@ -71,19 +60,6 @@ def build(groups: int) -> tuple[User, User, int]:
         for n, g in enumerate(made[50:250])
     )
     return owner, admin, made[0].pk
-
-
-def measure(client: Client, path: str, runs: int) -> tuple[float, float, int]:
-    client.get(path)  # warm up
-    timings = []
-    for _ in range(runs):
-        with CaptureQueriesContext(connection) as queries:
-            start = time.perf_counter()
-            response = client.get(path)
-            timings.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
-    timings.sort()
-    return statistics.median(timings), timings[int(len(timings) * 0.95) - 1], len(queries)
 
 
 def main() -> int:

@@ -8,6 +8,8 @@ reason. Forms show a refusal next to its field with `show_refusal()`. Django adm
 refusals in tenants/admin.py; the API in its own exception handler.
 """
 
+from urllib.parse import urlsplit
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
@@ -27,10 +29,18 @@ def acting_person(request: HttpRequest, surface: str) -> Actor:
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
-    """Where to go after a POST: the posted `next`, else the page it came from, if on this site."""
+    """Where to go after a POST: the posted `next`, else the page it came from, if on this site.
+
+    Never back to the URL just posted to (a page rendered in answer to a POST, such as a
+    preview, has that URL, and a GET there would be refused).
+    """
     for candidate in (request.POST.get("next", ""), request.headers.get("Referer", "")):
-        if candidate and url_has_allowed_host_and_scheme(
-            candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        if (
+            candidate
+            and urlsplit(candidate).path != request.path
+            and url_has_allowed_host_and_scheme(
+                candidate, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+            )
         ):
             return candidate
     return default

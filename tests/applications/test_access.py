@@ -235,3 +235,34 @@ def test_moving_direct_access_into_a_group_loses_nobody(tenant, tenant_admin, me
     assert _has(member, expenses) and _has(outsider, expenses)
     assert _access_events("access.revoked") == [] and _access_events("access.granted") == []
     assert _paths(expenses, member) == ["group “Expenses users”"]
+
+
+def test_adding_5000_people_to_a_group_that_grants_access_costs_bounded_queries(
+    tenant, tenant_admin
+):
+    """Every (person, application) gets its event, in the same dozen-odd queries for 5,000
+    people as for 10 (SQLite splits big inserts, so it gets a smaller crowd)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tenants.models import User
+
+    size = 5000 if connection.vendor == "postgresql" else 40
+    expenses, travel = _app(tenant_admin, "Expenses"), _app(tenant_admin, "Travel")
+    counts = []
+    for label, count in (("few", 10), ("many", size)):
+        group = _group(tenant_admin, f"Crowd {label}")
+        for application in (expenses, travel):
+            app_actions.assign(application, actor=tenant_admin, group=group)
+        people = User.objects.bulk_create(
+            User(tenant=tenant, email=f"{label}{n}@crowd.test", display_name=f"{label} {n}")
+            for n in range(count)
+        )
+        with CaptureQueriesContext(connection) as queries:
+            actions.add_members(group, actor=tenant_admin, people=people)
+        counts.append(len(queries))
+        granted = OutboxEvent.objects.filter(
+            kind="access.granted", payload__user_id__in=[p.pk for p in people]
+        )
+        assert granted.count() == 2 * count
+    assert counts[0] == counts[1] <= 20, counts

@@ -187,3 +187,22 @@ def test_admin_center_lists_applications_and_creates_one(client, tenant_admin, e
     assert response.redirect_chain[-1][0] == f"/admin-center/applications/{travel.pk}/"
     again = client.post("/admin-center/applications/", {"name": "travel", "kind": "site"})
     assert "already exists" in str(again.context["form"].errors["name"])
+
+
+def test_an_owner_nests_a_group_on_the_group_page_and_a_loop_is_explained(
+    client, tenant_admin, owner, member
+):
+    parent = GroupFactory(created_by=owner, display_name="Site visitors")
+    child = GroupFactory(created_by=owner, display_name="Interns")
+    actions.add_members(child, actor=owner, people=[member])
+    client.force_login(owner)
+    client.post(f"/groups/{parent.pk}/nested/add/", {"group": "interns"})
+    page = client.get(f"/groups/{parent.pk}/").content.decode()
+    assert 'id="nested-' in page and "Interns" in page
+    assert not parent.memberships.filter(user=member).exists()  # not counted as a member
+    loop = client.post(
+        f"/groups/{child.pk}/nested/add/", {"group": "Site visitors"}, follow=True
+    ).content.decode()
+    assert "would make a loop: “Interns” → “Site visitors” → “Interns”" in loop
+    client.post(f"/groups/{parent.pk}/nested/remove/", {"group": child.pk})
+    assert not parent.nested_children.exists()

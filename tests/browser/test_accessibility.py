@@ -347,3 +347,35 @@ def test_admin_center_pages(live_server, page, tenant_admin, group, sign_in, aud
     sign_in(page, tenant_admin)
     page.goto(f"{live_server.url}{path}")
     audit(page, name)
+
+
+@pytest.fixture
+def application(tenant_admin, owner, member, rich_data):
+    """Expenses, owned by the owner, given to the rich group, with one direct user and a block."""
+    from applications import actions as app_actions
+
+    expenses = app_actions.create_application(
+        actor=tenant_admin, name="Expenses", kind="saas_app", owners=[owner]
+    )
+    app_actions.assign(expenses, actor=tenant_admin, group=rich_data)
+    app_actions.assign(expenses, actor=tenant_admin, user=member)
+    app_actions.block(expenses, actor=tenant_admin, person=owner, reason="Auditor: no spending")
+    return expenses
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "name"),
+    [
+        ("tenant_admin", "/admin-center/applications/", "admin-applications"),
+        ("tenant_admin", "/admin-center/applications/{pk}/", "admin-application"),
+        ("owner", "/applications/{pk}/", "application-owner"),
+        ("member", "/", "my-groups-my-apps"),
+    ],
+)
+def test_application_pages(
+    request, live_server, page, application, sign_in, audit, who, path, name
+):
+    sign_in(page, request.getfixturevalue(who))
+    page.goto(f"{live_server.url}{path.format(pk=application.pk)}")
+    expect(page.get_by_text("Expenses").first).to_be_visible()
+    audit(page, name)
