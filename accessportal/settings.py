@@ -44,7 +44,10 @@ INSTALLED_APPS = [
     "tenants",  # before django_tasks_db: its db_worker command adds the periodic jobs
     "groups",
     "applications",
+    "api",
+    "scim",
     "admincenter",
+    "ninja",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -148,6 +151,9 @@ OUTBOX = {
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12")),
     "BACKOFF_CAP_SECONDS": int(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", "3600")),
 }
+
+# The REST API (api/): calls per token, counted in the cache (shared across workers with Redis).
+API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/m")
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 if os.environ.get("REDIS_URL"):

@@ -85,7 +85,7 @@ class AccessRow:
         return [access.path_text(steps) for steps in self.paths]
 
 
-def _access_rows(application: Application, search: str) -> QuerySet:
+def access_people(application: Application, *, search: str = "") -> QuerySet:
     """The people with a path to the application, in name order, with their `blocked` flag.
 
     Driven from the people (walked in the (tenant, name) index order, probing the access
@@ -105,15 +105,16 @@ def _access_rows(application: Application, search: str) -> QuerySet:
 def effective_access(application: Application, *, search: str = "", page: str | None = None):
     """A page of who has access and why: count, page, paths, blocks (a fixed number of
     queries whatever the number of people)."""
-    paginator = Paginator(_access_rows(application, search), ACCESS_PAGE)
+    paginator = Paginator(access_people(application, search=search), ACCESS_PAGE)
     if not search:  # counted on the access rows alone: no walk over the people
         paginator.__dict__["count"] = Access.objects.filter(application=application).count()
     found = paginator.get_page(page)
-    found.object_list = _explain(application, list(found.object_list))
+    found.object_list = explain(application, list(found.object_list))
     return found
 
 
-def _explain(application: Application, people: list[User]) -> list[AccessRow]:
+def explain(application: Application, people: list[User]) -> list[AccessRow]:
+    """The page's people with their paths and block reasons (paths: one query + names)."""
     user_ids = [person.pk for person in people]
     paths = access.paths([application.pk], user_ids)
     reasons = (
@@ -138,7 +139,7 @@ def _explain(application: Application, people: list[User]) -> list[AccessRow]:
 
 def all_effective_access(application: Application, *, chunk: int = 2000) -> Iterator[AccessRow]:
     """Everyone, chunk by chunk, for the streamed CSV export (memory stays flat)."""
-    rows = _access_rows(application, "")
+    rows = access_people(application)
     last: tuple[str, int] | None = None
     while True:
         batch = rows
@@ -148,7 +149,7 @@ def all_effective_access(application: Application, *, chunk: int = 2000) -> Iter
         found = list(batch[:chunk])
         if not found:
             return
-        yield from _explain(application, found)
+        yield from explain(application, found)
         last = (found[-1].display_name, found[-1].pk)
 
 

@@ -36,6 +36,7 @@ from groups.models import (
 )
 from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, nests, require
 from groups.selectors import AddMembersResult, classify_for_adding
+from tenants.actions import require_unique_external_id
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, Refusal
 from tenants.events import Change, changes, record, record_many
@@ -213,7 +214,7 @@ def create_group(
     return group
 
 
-EDITABLE_GROUP_FIELDS = ("display_name", "description", "membership_policy")
+EDITABLE_GROUP_FIELDS = ("display_name", "description", "membership_policy", "external_id")
 
 
 @transaction.atomic
@@ -231,6 +232,15 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
         _require_unique_name(group.tenant_id, new_values["display_name"], excluding=group.pk)
     if "description" in new_values:
         new_values["description"] = _clean_description(new_values["description"])
+    if "external_id" in new_values:
+        new_values["external_id"] = clean_text(
+            new_values["external_id"],
+            field="external_id",
+            label="External id",
+            max_length=255,
+            required=False,
+        )
+        require_unique_external_id(Group, group.tenant_id, new_values["external_id"], group.pk)
     policy = new_values.get("membership_policy", group.membership_policy)
     if policy not in MembershipPolicy.values:
         raise Invalid(f"{policy!r} is not a membership policy.", field="membership_policy")

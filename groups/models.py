@@ -71,12 +71,20 @@ class Group(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    external_id = models.CharField(
+        max_length=255, blank=True, help_text="The identity provider's id for this group (SCIM)."
+    )
 
     class Meta:
         ordering = ["display_name", "id"]
         constraints = [
             models.UniqueConstraint(
                 "tenant", Lower("display_name"), name="group_display_name_unique_per_tenant"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="group_external_id_unique",
             ),
             models.CheckConstraint(
                 condition=_valid("group_type", GroupType), name="group_type_valid"

@@ -4,6 +4,7 @@ Each takes an `actor` (tenants/actors.py; a bare User means that person in the p
 raises a Refusal (tenants/errors.py) that leaves nothing written.
 """
 
+import copy
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -141,7 +142,21 @@ def create_user(
     return user
 
 
-USER_EDITABLE_FIELDS = ("display_name", "role", "has_premium_license", "is_active")
+def require_unique_external_id(model, tenant_id: int, external_id: str, pk) -> None:
+    """An identity provider's id names one person (or group) per tenant."""
+    taken = model.objects.filter(tenant_id=tenant_id, external_id=external_id).exclude(pk=pk)
+    if external_id and taken.exists():
+        raise Conflict(f"The external id {external_id!r} is already used.", field="external_id")
+
+
+USER_EDITABLE_FIELDS = (
+    "display_name",
+    "role",
+    "has_premium_license",
+    "is_active",
+    "external_id",
+    "email",
+)
 
 
 @transaction.atomic
@@ -168,6 +183,15 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     require_administer(actor, locked.tenant)
     if new_values.get("role", locked.role) not in User.Role.values:
         raise Invalid(f"{new_values['role']!r} is not a role.", field="role")
+    if "external_id" in new_values:
+        new_values["external_id"] = (new_values["external_id"] or "").strip()[:255]
+        require_unique_external_id(User, locked.tenant_id, new_values["external_id"], locked.pk)
+    if "email" in new_values:
+        new_values["email"] = clean_email(new_values["email"])
+        if User.objects.filter(email__iexact=new_values["email"]).exclude(pk=locked.pk).exists():
+            raise Conflict(
+                f"A user with the email {new_values['email']} already exists.", field="email"
+            )
     changes_own_standing = new_values.get("role", locked.role) != locked.role or not new_values.get(
         "is_active", True
     )
@@ -250,3 +274,29 @@ def update_general_settings(
         aggregate=f"tenant:{tenant.pk}",
     )
     return settings
+
+
+@transaction.atomic
+def delete_user(user: User, *, actor: Actor | User) -> None:
+    """Remove a person from the directory (an identity provider deleting them over SCIM).
+
+    They are deactivated first, so everything that follows a deactivation happens (their
+    requests are cancelled, their access revoked, each announced); then the row goes with its
+    memberships. The audit log keeps who they were.
+    """
+    actor = as_actor(actor)
+    require_administer(actor, user.tenant)
+    if actor.user is not None and actor.user.pk == user.pk:
+        raise NotAllowed(OWN_STANDING)
+    if user.is_active:
+        user = update_user(user, actor=actor, is_active=False)
+    gone = copy.copy(user)
+    user.delete()
+    record(
+        EventKind.USER_DELETED,
+        actor=actor,
+        tenant_id=gone.tenant_id,
+        target=gone,
+        data={"email": gone.email, "display_name": gone.display_name},
+        payload={"user_id": gone.pk},
+    )

@@ -64,6 +64,9 @@ class User(AbstractBaseUser):
         "operator", default=False, help_text="Runs the whole deployment; belongs to no tenant."
     )
     date_joined = models.DateTimeField(auto_now_add=True)
+    external_id = models.CharField(
+        max_length=255, blank=True, help_text="The identity provider's id for this person (SCIM)."
+    )
 
     objects = UserManager()
 
@@ -82,6 +85,11 @@ class User(AbstractBaseUser):
                 condition=models.Q(role__in=["member", "global_admin"]), name="user_role_valid"
             ),
             models.UniqueConstraint(Lower("email"), name="user_email_unique_ci"),
+            models.UniqueConstraint(
+                fields=["tenant", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="user_external_id_unique",
+            ),
         ]
         indexes = [models.Index(fields=["tenant", "display_name"])]
 
@@ -178,6 +186,7 @@ class EventKind(models.TextChoices):
     USER_UPDATED = "user.updated", "Person changed"
     USER_DEACTIVATED = "user.deactivated", "Person deactivated"
     USER_REACTIVATED = "user.reactivated", "Person reactivated"
+    USER_DELETED = "user.deleted", "Person deleted"
     SETTINGS_UPDATED = "settings.updated", "General settings changed"
     GROUP_CREATED = "group.created", "Group created"
     GROUP_UPDATED = "group.updated", "Group changed"
@@ -207,6 +216,10 @@ class EventKind(models.TextChoices):
     ACCESS_MOVED = "access.moved", "Direct access moved into a group"
     ACCESS_GRANTED = "access.granted", "Gained access"
     ACCESS_REVOKED = "access.revoked", "Lost access"
+    API_TOKEN_CREATED = "api_token.created", "API token created"
+    API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
+    SCIM_TOKEN_CREATED = "scim_token.created", "SCIM token created"
+    SCIM_TOKEN_REVOKED = "scim_token.revoked", "SCIM token revoked"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -1,0 +1,220 @@
+"""The API itself: bearer-token authentication, the rate limit, and refusals mapped to JSON.
+
+Errors are always {"error": {"code", "message", "field"?}}: 400 a request that can't be read,
+401 no token or a bad one, 403 refused by the policy (its reason), 404 unknown or of another
+tenant, 409 a conflict, 422 an invalid value (naming the field), 429 over the rate limit (with
+Retry-After). Nothing is a 500 (docs/refusals.md).
+"""
+
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Router, Schema
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.parser import Parser
+from ninja.security import HttpBearer
+from ninja.throttling import SimpleRateThrottle
+from pydantic.alias_generators import to_camel
+
+from api.models import ApiToken
+from tenants.actors import Actor
+from tenants.errors import Invalid, Refusal
+from tenants.models import GeneralSettings, User
+from tenants.secrets import matches, split
+
+LAST_USED_EVERY = timedelta(minutes=1)  # how stale `last_used_at` may be (saves a write per call)
+
+
+class TokenAuth(HttpBearer):
+    """`Authorization: Bearer ap_…`: the token's person, with that person's rights."""
+
+    def authenticate(self, request: HttpRequest, raw: str) -> ApiToken | None:
+        parts = split(raw, "ap")
+        if parts is None:
+            return None
+        token = ApiToken.objects.select_related("user__tenant").filter(prefix=parts[0]).first()
+        if token is None or not matches(parts[1], token.digest) or not token.is_usable:
+            return None
+        person = token.user
+        if not person.is_active or person.tenant_id is None:
+            return None
+        now = timezone.now()
+        if token.last_used_at is None or now - token.last_used_at > LAST_USED_EVERY:
+            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        request.user = person
+        request.actor = Actor.api_token(person, token_id=token.pk, token_name=token.name)
+        return token
+
+
+class TokenThrottle(SimpleRateThrottle):
+    """At most API_RATE_LIMIT calls per token (Django's cache: Redis in production)."""
+
+    scope = "token"
+
+    def __init__(self) -> None:
+        super().__init__(settings.API_RATE_LIMIT)
+
+    def get_cache_key(self, request: HttpRequest) -> str | None:
+        token = getattr(request, "auth", None)
+        return f"api-throttle-{token.pk}" if isinstance(token, ApiToken) else None
+
+
+def CamelRouter(**kwargs) -> Router:
+    """A router whose operations answer with camelCase field names (the schemas' aliases)."""
+    return Router(by_alias=True, **kwargs)
+
+
+MAX_ID = 2**63 - 1  # a database id: anything larger can't name a row
+
+
+def _unstorable(value) -> bool:
+    """Text PostgreSQL can't hold (NUL) or UTF-8 can't encode (a lone surrogate), anywhere."""
+    if isinstance(value, str):
+        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
+    if isinstance(value, dict):
+        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_unstorable(item) for item in value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return abs(value) > MAX_ID
+    return False
+
+
+class StrictJsonParser(Parser):
+    """JSON bodies whose text and numbers a database can store, else 400 before any work."""
+
+    def parse_body(self, request: HttpRequest):
+        data = super().parse_body(request)
+        if _unstorable(data):
+            raise HttpError(400, "The body holds text or a number that can't be stored.")
+        return data
+
+
+api = NinjaAPI(
+    title="Access Panel API",
+    version="1",
+    description=(
+        "Everything the panel does, scriptable. Authenticate with a personal API token "
+        "(`Authorization: Bearer ap_…`): it acts as its person, with that person's rights."
+    ),
+    auth=TokenAuth(),
+    throttle=[TokenThrottle()],
+    urls_namespace="api",
+    parser=StrictJsonParser(),
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request, status: int, code: str, message: str, field: str | None = None):
+    body = {"code": code, "message": message}
+    if field:
+        body["field"] = field
+    return api.create_response(request, {"error": body}, status=status)
+
+
+CODES = {400: "bad_request", 401: "unauthorized", 403: "not_allowed", 404: "not_found"}
+
+
+# General settings keep their snake_case names in the API (docs/api.md); every other field is
+# camelCase, as the JSON bodies name them.
+SNAKE_FIELDS = {*GeneralSettings.FIELDS, "selected_owner_assigners"}
+
+
+@api.exception_handler(Refusal)
+def refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
+    field = refusal.field
+    if field and field not in SNAKE_FIELDS:
+        field = to_camel(field)
+    return _error(request, refusal.status, refusal.code, refusal.message, field)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+    return _error(request, 404, "not_found", "Not found in your organisation.")
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    response = _error(
+        request, 401, "unauthorized", "A valid API token is required (Authorization: Bearer …)."
+    )
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if exc.status_code == 429:
+        return _error(request, 429, "rate_limited", "Too many requests: slow down.")
+    message = str(exc)
+    if exc.status_code == 400 and message.startswith("Cannot parse"):
+        message = "The request body isn't valid JSON."
+    return _error(request, exc.status_code, CODES.get(exc.status_code, "error"), message)
+
+
+@api.exception_handler(ValidationError)
+def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    """A value of the wrong type or shape: 422 naming the first field at fault."""
+    first = exc.errors[0] if exc.errors else {}
+    where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    field = where[-1] if where else None
+    if where and where[0] == "data" and len(where) > 1:
+        field = where[1]
+    message = first.get("msg", "Invalid value.")
+    return _error(request, 422, "invalid", f"{field}: {message}" if field else message, field)
+
+
+# --- Helpers for the endpoints -----------------------------------------------------------------
+
+
+MAX_PAGE_SIZE = 200
+
+
+def changes(data: Schema) -> dict:
+    """The fields a PATCH body sets. Leaving a field out keeps it; null isn't a value (422)."""
+    values = data.model_dump(exclude_unset=True)
+    for name, value in values.items():
+        if value is None:
+            field = data.model_fields[name].alias or name
+            raise Invalid(f"{field} can't be null: leave it out to keep it.", field=field)
+    return values
+
+
+def paginate(request: HttpRequest, queryset: QuerySet, page: int, page_size: int) -> dict:
+    """A page of the queryset with its total and the next page's URL."""
+    page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
+    paginator = Paginator(queryset, page_size)
+    found = paginator.get_page(page)
+    next_url = None
+    if found.has_next():
+        query = request.GET.copy()
+        query["page"] = found.next_page_number()
+        query["pageSize"] = page_size
+        next_url = request.build_absolute_uri(f"{request.path}?{urlencode(query, doseq=True)}")
+    return {
+        "items": list(found.object_list),
+        "total": paginator.count,
+        "page": found.number,
+        "page_size": page_size,
+        "next": next_url,
+    }
+
+
+def person(request: HttpRequest, key: int | str, *, field: str = "userId") -> User:
+    """A person of the caller's tenant, named by id or email (422 naming the field if not)."""
+    people = User.objects.filter(tenant_id=request.user.tenant_id)
+    text = str(key).strip()
+    found = None
+    if text.isascii() and text.isdigit():
+        found = people.filter(pk=int(text)).first() if 0 < int(text) <= MAX_ID else None
+    elif "@" in text:
+        found = people.filter(email__iexact=text).first()
+    if found is None:
+        raise Invalid(f"No one in your organisation is {key!r}.", field=field)
+    return found

@@ -1,0 +1,247 @@
+"""The API's JSON shapes (docs/api.md): camelCase in and out, generated into the OpenAPI schema.
+
+Output schemas read Django objects (`from_attributes`); input schemas only validate types and
+shapes: every rule is the actions' and the policy's, raised as refusals (api/errors.py).
+"""
+
+from datetime import datetime
+from typing import Any, Literal
+
+from ninja import Schema
+from pydantic import ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel
+
+
+class CamelSchema(Schema):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class Error(Schema):
+    code: str
+    message: str
+    field: str | None = None
+
+
+class ErrorBody(Schema):
+    """Every refusal: {"error": {"code", "message", "field"?}}."""
+
+    error: Error
+
+
+def page_of(item: type[Schema], name: str) -> type[Schema]:
+    """A page of `item`s: the items, the total, this page and its size, and the next page's URL."""
+    return create_model(
+        name,
+        __base__=CamelSchema,
+        items=(list[item], ...),
+        total=(int, ...),
+        page=(int, ...),
+        page_size=(int, ...),
+        next=(str | None, None),
+    )
+
+
+# --- People ------------------------------------------------------------------------------------
+
+
+class UserRef(CamelSchema):
+    id: int
+    email: str
+    display_name: str
+
+
+class TenantRef(CamelSchema):
+    id: int
+    name: str
+
+
+class MeOut(CamelSchema):
+    id: int
+    email: str
+    display_name: str
+    role: str
+    premium_license: bool = Field(validation_alias="has_premium_license")
+    tenant: TenantRef
+
+
+# A person is named by id or by email wherever the API takes one.
+PersonKey = int | str
+
+
+# --- Groups ------------------------------------------------------------------------------------
+
+
+class GroupOut(CamelSchema):
+    id: int
+    display_name: str
+    description: str
+    group_type: str
+    source: str
+    membership_policy: str
+    self_service: bool = Field(validation_alias="is_self_service")
+    owners: list[UserRef]
+    member_count: int
+    created_at: datetime
+
+    @staticmethod
+    def resolve_owners(group) -> list:
+        """The owners prefetched with the group (groups.selectors.with_owners)."""
+        return [ownership.user for ownership in group.owner_list]
+
+
+class GroupIn(CamelSchema):
+    display_name: str
+    description: str = ""
+    group_type: str
+    membership_policy: str | None = None
+    owners: list[PersonKey] = []
+
+
+class GroupPatch(CamelSchema):
+    display_name: str | None = None
+    description: str | None = None
+    membership_policy: str | None = None
+
+
+class MemberIn(CamelSchema):
+    """A person to add (`userId`, by id or email), or a security group to nest (`groupId`)."""
+
+    user_id: PersonKey | None = None
+    group_id: int | None = None
+
+
+class OwnerIn(CamelSchema):
+    user_id: PersonKey
+
+
+class MemberOut(CamelSchema):
+    user: UserRef
+    added_via: str
+    created_at: datetime
+
+
+class NestedGroupOut(CamelSchema):
+    id: int
+    display_name: str
+
+
+class JoinIn(CamelSchema):
+    justification: str = ""
+
+
+class GroupRef(CamelSchema):
+    id: int
+    display_name: str
+
+
+class RequestOut(CamelSchema):
+    id: int
+    group: GroupRef
+    requester: UserRef
+    justification: str
+    status: str
+    decided_by: UserRef | None
+    decision_reason: str
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class DecisionIn(CamelSchema):
+    reason: str = ""
+
+
+# --- General settings (snake_case keys, as the settings are named) ---------------------------
+
+
+class SettingsOut(Schema):
+    owners_can_manage_requests: bool
+    restrict_access_to_groups: bool
+    users_can_create_security_groups: bool
+    users_can_create_microsoft365_groups: bool
+    owners_who_can_assign_owners: Literal["all", "selected"]
+    selected_owner_assigners: list[str]
+
+
+class SettingsPatch(Schema):
+    owners_can_manage_requests: bool | None = None
+    restrict_access_to_groups: bool | None = None
+    users_can_create_security_groups: bool | None = None
+    users_can_create_microsoft365_groups: bool | None = None
+    owners_who_can_assign_owners: Literal["all", "selected"] | None = None
+    selected_owner_assigners: list[str] | None = None
+
+
+# --- Applications ------------------------------------------------------------------------------
+
+
+class ApplicationOut(CamelSchema):
+    id: int
+    name: str
+    kind: str
+    description: str
+    owners: list[UserRef]
+    created_at: datetime
+
+    @staticmethod
+    def resolve_owners(application) -> list:
+        return [ownership.user for ownership in application.owner_list]
+
+
+class ApplicationIn(CamelSchema):
+    name: str
+    kind: Literal["saas_app", "site"]
+    description: str = ""
+    owners: list[PersonKey] = []
+
+
+class ApplicationPatch(CamelSchema):
+    name: str | None = None
+    kind: Literal["saas_app", "site"] | None = None
+    description: str | None = None
+
+
+class AssignmentOut(CamelSchema):
+    id: int
+    principal_type: str
+    principal_id: int
+    principal_name: str
+    created_at: datetime
+
+
+class AssignmentIn(CamelSchema):
+    principal_type: Literal["user", "group", "application"]
+    principal_id: int | str  # a person may be named by email
+
+
+class StepOut(CamelSchema):
+    type: str  # group, application or direct
+    id: int | None
+    name: str
+
+
+class AccessOut(CamelSchema):
+    user: UserRef
+    paths: list[list[StepOut]]
+    blocked: bool
+    block_reason: str
+
+
+class ApplicationRef(CamelSchema):
+    id: int
+    name: str
+    kind: str
+
+
+class MyAccessOut(CamelSchema):
+    application: ApplicationRef
+    paths: list[list[StepOut]]
+
+
+class BlockIn(CamelSchema):
+    user_id: PersonKey
+    reason: str
+
+
+def steps(paths: list[list[Any]]) -> list[list[dict]]:
+    """access.Step paths as the API shows them."""
+    return [[{"type": s.kind, "id": s.id, "name": s.name} for s in path] for path in paths]
