@@ -7,7 +7,6 @@ tenants.web.RefusalMiddleware (message, HTMX partial or error page); forms catch
 them next to the field.
 """
 
-import re
 from dataclasses import dataclass
 from functools import wraps
 
@@ -27,7 +26,7 @@ from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import Invalid, NotFound, Refusal
 from tenants.models import User
-from tenants.text import is_email
+from tenants.text import is_email, is_id
 from tenants.web import acting_person, safe_next, show_refusal
 
 PAGE_SIZE = 25
@@ -66,12 +65,9 @@ def _page(request: HttpRequest, queryset, *, size: int = PAGE_SIZE, param: str =
     return Paginator(queryset, size).get_page(request.GET.get(param))
 
 
-ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within a 64-bit id
-
-
 def _posted_ids(request: HttpRequest, field: str) -> list[int]:
     """The well-formed ids posted in `field`; anything else is ignored."""
-    return [int(value) for value in request.POST.getlist(field) if ID.fullmatch(value)]
+    return [int(value) for value in request.POST.getlist(field) if is_id(value)]
 
 
 def _full_or_partial(request: HttpRequest, template: str, partial: str) -> str:
@@ -478,7 +474,7 @@ def _report_added(request: HttpRequest, result: selectors.AddMembersResult) -> N
 def _posted_person(request: HttpRequest) -> User:
     """The person named by the form's `user` field, from the viewer's tenant (else 404)."""
     user_id = request.POST.get("user", "")
-    people = selectors.people_by_ids(request.user, [int(user_id)] if ID.fullmatch(user_id) else [])
+    people = selectors.people_by_ids(request.user, [int(user_id)] if is_id(user_id) else [])
     if not people:
         raise Http404("No such person in your organisation.")
     return people[0]

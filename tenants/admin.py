@@ -8,6 +8,8 @@ and saves go through actions so they obey the rules and write audit events.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.filters import SimpleListFilter
 from django.contrib.auth.models import Group as AuthGroup
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
@@ -18,6 +20,7 @@ from tenants.errors import Refusal
 from tenants.models import AuditEvent, GeneralSettings, OutboxDelivery, Tenant, User
 from tenants.permissions import can_administer
 from tenants.tasks import deliver_events
+from tenants.text import is_id
 
 admin.site.site_header = "Access Panel administration"
 admin.site.site_title = "Access Panel admin"
@@ -30,7 +33,63 @@ def admin_actor(request: HttpRequest) -> Actor:
     return Actor.person(request.user, Surface.DJANGO_ADMIN)
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+# The query parameters Django admin's own filters send: a declared list filter `f` sends
+# `f__exact`, `f__isnull` or, for a relation, `f__id__exact`; a date filter `f__gte`/`f__lt`;
+# the date hierarchy `f__year`, `f__month`, `f__day`.
+FILTER_SUFFIXES = ("", "__exact", "__isnull", "__id__exact", "__gte", "__lt")
+DATE_HIERARCHY_SUFFIXES = ("__year", "__month", "__day")
+
+
+class DeclaredFiltersOnly(admin.ModelAdmin):
+    """Only the declared filters filter; actions' selections must be real ids.
+
+    Django admin allows a lookup on any local field by default, so `?password__startswith=…`
+    answered "1 user" or "0 users", and a hash could be read one character at a time. Here a
+    lookup that isn't a declared list filter or the date hierarchy is refused (400). An admin
+    action posted with a selection that isn't an id (`abc`, `1.5`, empty) is an admin
+    message, not a 500.
+    """
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        return lookup in self.declared_lookups(request) and super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def declared_lookups(self, request) -> set[str]:
+        allowed: set[str] = set()
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, SimpleListFilter):
+                allowed.add(item.parameter_name)
+                continue
+            name = item[0] if isinstance(item, list | tuple) else item
+            allowed.update(f"{name}{suffix}" for suffix in FILTER_SUFFIXES)
+        if self.date_hierarchy:
+            allowed.update(f"{self.date_hierarchy}{s}" for s in DATE_HIERARCHY_SUFFIXES)
+        return allowed
+
+    def response_action(self, request, queryset):
+        if not all(is_id(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(
+                request,
+                "Select the rows with their checkboxes: the selection sent isn't a list of rows.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+
+def declared_filters_everywhere(site: admin.AdminSite = admin.site) -> None:
+    """Give every registered admin, third-party ones too (allauth, django-tasks-db), the
+    declared-filters rule. Run once every admin is registered (TenantsConfig.ready)."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, DeclaredFiltersOnly):
+            continue
+        base = type(model_admin)
+        site.unregister(model)
+        site.register(model, type(f"Declared{base.__name__}", (DeclaredFiltersOnly, base), {}))
+
+
+class TenantScopedAdmin(DeclaredFiltersOnly):
     """Global admins: their tenant's rows only. The operator (superuser): every tenant."""
 
     tenant_path = "tenant"
@@ -125,7 +184,7 @@ def scope_choices(field, request: HttpRequest):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(DeclaredFiltersOnly):
     list_display = ["name", "premium_seats", "created_at"]
     search_fields = ["name"]
     actions = None
