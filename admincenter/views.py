@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from admincenter.forms import AuditFilterForm, GeneralSettingsForm, UserChangeForm
 from groups import actions as group_actions
@@ -60,7 +60,7 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("admin_center:settings")
@@ -69,7 +69,7 @@ def home(request: HttpRequest) -> HttpResponse:
 # --- General settings ------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @admin_center_view
 def general_settings(request: HttpRequest) -> HttpResponse:
     tenant = request.user.tenant
@@ -101,7 +101,7 @@ def general_settings(request: HttpRequest) -> HttpResponse:
 # --- Groups ----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def groups(request: HttpRequest) -> HttpResponse:
     filters = group_selectors.GroupFilters.from_query(request.GET, search=search_term(request.GET))
@@ -117,7 +117,7 @@ def groups(request: HttpRequest) -> HttpResponse:
     return _render(request, "groups.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @admin_center_view
 def create_group(request: HttpRequest) -> HttpResponse:
     """Create as admin: source admin_center, so no owner is assigned automatically."""
@@ -158,7 +158,7 @@ ADMIN_CENTER_DECISIONS = group_views.DecisionUrls(
 )
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def requests(request: HttpRequest) -> HttpResponse:
     pending = group_selectors.requests_to_decide(request.user, decider=request.decider)
@@ -188,7 +188,7 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
 # --- Users -----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def users(request: HttpRequest) -> HttpResponse:
     search = search_term(request.GET)
@@ -232,7 +232,7 @@ def _audit_events(request: HttpRequest, form: AuditFilterForm):
     return tenant_selectors.audit_events(request.user.tenant_id, filters)
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
@@ -247,7 +247,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return _render(request, "audit.html", context)
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def audit_log_csv(request: HttpRequest):
     """Every filtered event, streamed row by row; no cap, flat memory."""

@@ -15,7 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from groups import actions, selectors
@@ -98,7 +98,7 @@ def _back_to_group(request: HttpRequest, pk: int) -> HttpResponse:
 # --- My groups -------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def my_groups(request: HttpRequest) -> HttpResponse:
     decider = _with_decider(request)
     panel = decider.groups_panel()
@@ -133,7 +133,7 @@ class GroupRow:
     leave: Decision
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @groups_panel
 def discover_groups(request: HttpRequest) -> HttpResponse:
@@ -158,7 +158,7 @@ def discover_groups(request: HttpRequest) -> HttpResponse:
 # --- Create and edit -------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @groups_panel
 def create_group(request: HttpRequest) -> HttpResponse:
     """Create group. The action decides (setting, license, limit); a refusal is a form error."""
@@ -183,7 +183,7 @@ def create_group(request: HttpRequest) -> HttpResponse:
     return render(request, "groups/group_form.html", {"form": form, "title": "Create group"})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @groups_panel
 def edit_group(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.EDIT)
@@ -240,7 +240,7 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
     return render(request, "groups/group_detail.html", context)
 
 
-@require_GET
+@require_safe
 @groups_panel
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _group_page(request, pk)
@@ -252,7 +252,7 @@ def _members_context(request: HttpRequest, group: Group) -> dict:
     return {"members_page": _page(request, members), "mq": search}
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @groups_panel
 def group_members(request: HttpRequest, pk: int) -> HttpResponse:
@@ -265,7 +265,7 @@ def group_members(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{reverse('group_detail', args=[pk])}?mq={context['mq']}")
 
 
-@require_GET
+@require_safe
 @groups_panel
 def export_members(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Members as CSV, streamed (the list can be large)."""
@@ -391,7 +391,7 @@ def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse
 # --- Approvals -------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @groups_panel
 def approvals(request: HttpRequest) -> HttpResponse:
     decider = request.decider
@@ -440,7 +440,7 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
 # --- Members and owners (owners' tools) ------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @groups_panel
 def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     """Add members: pick people, or paste/upload many → preview → confirm."""
@@ -515,7 +515,7 @@ def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_group(request, pk)
 
 
-@require_GET
+@require_safe
 @groups_panel
 def people_search(request: HttpRequest) -> HttpResponse:
     """People picker autocomplete: the viewer's tenant directory, 10 at a time."""
