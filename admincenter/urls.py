@@ -22,6 +22,7 @@ urlpatterns = [
     path("requests/approve-selected/", views.approve_selected, name="approve_selected"),
     path("users/", views.users, name="users"),
     path("users/<int:pk>/", views.change_user, name="change_user"),
+    path("users/<int:pk>/email/", views.change_email, name="change_email"),
     path("audit/", views.audit_log, name="audit"),
     path("audit.csv", views.audit_log_csv, name="audit_csv"),
 ]

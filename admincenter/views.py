@@ -219,6 +219,20 @@ def change_user(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
+@require_POST
+@admin_center_view
+def change_email(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's sign-in address (people can't change their own: it comes from here)."""
+    person = tenant_selectors.person(request.user.tenant_id, pk)
+    old_email = person.email
+    person = actions.change_email(
+        person, new_email=request.POST.get("email", ""), actor=request.actor
+    )
+    if person.email != old_email:
+        messages.success(request, f"{person.display_name} now signs in as {person.email}.")
+    return redirect(safe_next(request, reverse("admin_center:users")))
+
+
 # --- Audit log -------------------------------------------------------------------------------
 
 

@@ -89,7 +89,33 @@ def declared_filters_everywhere(site: admin.AdminSite = admin.site) -> None:
         site.register(model, type(f"Declared{base.__name__}", (DeclaredFiltersOnly, base), {}))
 
 
-class TenantScopedAdmin(DeclaredFiltersOnly):
+class ActionsAdmin(DeclaredFiltersOnly):
+    """Saves go through actions (tenants/actions.py, groups/actions.py), so they obey the rules
+    and are audited; an action's refusal is an admin message."""
+
+    # Django admin's mapping of refusals (tenants/errors.py): the change rolls back and the
+    # refusal is an admin message on the page it came from.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+
+class TenantScopedAdmin(ActionsAdmin):
     """Global admins: their tenant's rows only. The operator (superuser): every tenant."""
 
     tenant_path = "tenant"
@@ -142,27 +168,6 @@ class TenantScopedAdmin(DeclaredFiltersOnly):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         return scope_choices(field, request)
 
-    # Django admin's mapping of refusals (tenants/errors.py): the change rolls back and the
-    # refusal is an admin message on the page it came from.
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except Refusal as refusal:
-            return _refused(request, refusal)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except Refusal as refusal:
-            return _refused(request, refusal)
-
-    def changelist_view(self, request, extra_context=None):
-        try:
-            return super().changelist_view(request, extra_context)
-        except Refusal as refusal:
-            return _refused(request, refusal)
-
 
 def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponseRedirect:
     messages.error(request, refusal.message)
@@ -184,10 +189,17 @@ def scope_choices(field, request: HttpRequest):
 
 
 @admin.register(Tenant)
-class TenantAdmin(DeclaredFiltersOnly):
+class TenantAdmin(ActionsAdmin):
+    """The operator's: tenants, their names and Premium seats (changes audited)."""
+
     list_display = ["name", "premium_seats", "created_at"]
+    fields = ["name", "premium_seats"]
     search_fields = ["name"]
     actions = None
+
+    def save_model(self, request, obj, form, change):
+        values = {f: form.cleaned_data[f] for f in form.changed_data}
+        actions.update_tenant(obj, actor=admin_actor(request), **values)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -243,11 +255,12 @@ class UserAdmin(TenantScopedAdmin):
         fields = ["email", "display_name", "role", "has_premium_license"]  # new people are active
         return [*fields[:2], "tenant", *fields[2:]] if request.user.is_superuser else fields
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["email"] if obj is not None else []
-
     def save_model(self, request, obj, form, change):
         if change:
+            if "email" in form.changed_data:  # audited as "Email address changed"
+                actions.change_email(
+                    obj, new_email=form.cleaned_data["email"], actor=admin_actor(request)
+                )
             values = {
                 f: form.cleaned_data[f]
                 for f in actions.USER_EDITABLE_FIELDS

@@ -27,6 +27,11 @@ def acting_person(request: HttpRequest, surface: str) -> Actor:
     return Actor.person(request.user, surface)
 
 
+def not_here(request: HttpRequest, **kwargs) -> HttpResponse:
+    """A page that is switched off: 404 for every method (allauth's email management)."""
+    raise Http404(NOT_FOUND)
+
+
 def safe_next(request: HttpRequest, default: str) -> str:
     """Where to go after a POST: the posted `next`, else the page it came from, if on this site."""
     for candidate in (request.POST.get("next", ""), request.headers.get("Referer", "")):

@@ -164,6 +164,7 @@ def test_django_admin_shows_refusals_as_admin_messages(client, tenant, tenant_ad
     own = client.post(
         f"/admin/tenants/user/{tenant_admin.pk}/change/",
         {
+            "email": tenant_admin.email,
             "display_name": "Ada Admin",
             "role": "member",
             "has_premium_license": "on",

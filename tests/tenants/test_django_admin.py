@@ -92,7 +92,13 @@ def test_global_admin_edits_a_user_of_their_tenant_through_the_action(client, te
     client.force_login(tenant_admin)
     response = client.post(
         f"/admin/tenants/user/{member.pk}/change/",
-        {"display_name": "Mia M.", "role": "member", "has_premium_license": "", "is_active": "on"},
+        {
+            "email": member.email,
+            "display_name": "Mia M.",
+            "role": "member",
+            "has_premium_license": "",
+            "is_active": "on",
+        },
     )
     assert response.status_code == 302
     member.refresh_from_db()
@@ -204,3 +210,58 @@ def test_an_admin_action_on_a_malformed_selection_is_a_message_not_a_500(
     )
     assert response.status_code == 200
     assert "the selection sent isn" in response.content.decode()
+
+
+# --- Tenants: changed by the operator, audited, never below the seats in use -----------------
+
+
+@pytest.mark.django_db
+def test_the_operator_changes_premium_seats_with_one_audit_event(client, operator, tenant):
+    client.force_login(operator)
+    response = client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/", {"name": "Contoso", "premium_seats": "75"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    tenant.refresh_from_db()
+    assert tenant.premium_seats == 75
+    event = AuditEvent.objects.filter(tenant=tenant).latest("id")
+    assert (event.action, event.surface, event.actor_id) == (
+        "tenant.updated",
+        "django_admin",
+        operator.pk,
+    )
+    assert event.data == {"premium_seats": {"old": 50, "new": 75}}
+
+
+@pytest.mark.django_db
+def test_premium_seats_below_the_seats_in_use_are_refused_with_the_count(
+    client, operator, tenant, owner, member, requester
+):
+    in_use = tenant.premium_seat_holders().count()  # the first admin and three licensed people
+    assert in_use == 4
+    client.force_login(operator)
+    before = AuditEvent.objects.count()
+    response = client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/",
+        {"name": "Contoso", "premium_seats": "3"},
+        follow=True,
+    )
+    assert "4 Premium seats are in use in Contoso" in response.content.decode()
+    tenant.refresh_from_db()
+    assert tenant.premium_seats == 50
+    assert AuditEvent.objects.count() == before
+    response = client.post(
+        f"/admin/tenants/tenant/{tenant.pk}/change/", {"name": "Contoso", "premium_seats": "4"}
+    )
+    assert response.status_code == 302
+    tenant.refresh_from_db()
+    assert tenant.premium_seats == 4
+
+
+@pytest.mark.django_db
+def test_only_the_operator_changes_a_tenant(tenant, tenant_admin):
+    from tenants.actions import update_tenant
+    from tenants.errors import NotAllowed
+
+    with pytest.raises(NotAllowed):
+        update_tenant(tenant, actor=tenant_admin, premium_seats=500)
