@@ -98,3 +98,17 @@ def test_database_connections_have_a_safe_default_and_can_be_pooled():
     assert from_env == "True"
     with pytest.raises(ImproperlyConfigured, match="DB_POOL needs PostgreSQL"):
         database_settings("sqlite:////tmp/x.sqlite3", pool=True)
+
+
+def test_trusted_proxies_are_read_from_the_environment(monkeypatch):
+    count = _settings_value("settings.ALLAUTH_TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT="2")
+    header = _settings_value(
+        "settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER", TRUSTED_CLIENT_IP_HEADER="X-Real-IP"
+    )
+    assert (count, header) == ("2", "X-Real-IP")
+    assert _settings_value("settings.ALLAUTH_TRUSTED_PROXY_COUNT") == "0"
+    from accessportal.env import env_int
+
+    monkeypatch.setenv("X_COUNT", "one")
+    with pytest.raises(ImproperlyConfigured, match="X_COUNT must be a whole number"):
+        env_int("X_COUNT", 0)

@@ -100,3 +100,45 @@ def test_pages_send_a_strict_content_security_policy(client, member):
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
     assert "frame-ancestors 'none'" in policy
+
+
+def _fail_logins(client, count: int, **headers) -> None:
+    """`count` failed sign-ins with different accounts (so only the per-address limit counts)."""
+    for n in range(count):
+        client.post(
+            reverse("account_login"),
+            {"login": f"nobody{n}@contoso.test", "password": "wrong"},
+            **headers,
+        )
+
+
+def _is_limited(client, member, **headers) -> bool:
+    response = client.post(
+        reverse("account_login"), {"login": member.email, "password": PASSWORD}, **headers
+    )
+    return b"Too many failed login attempts" in response.content
+
+
+@pytest.mark.django_db
+def test_behind_a_proxy_without_the_setting_everyone_shares_one_limit(client, member):
+    """Why the setting exists: every request comes from the proxy's address."""
+    _fail_logins(client, 10, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    assert _is_limited(client, member, HTTP_X_FORWARDED_FOR="198.51.100.20")
+
+
+@pytest.mark.django_db
+def test_trusted_proxy_count_limits_each_client_by_its_forwarded_address(client, member, settings):
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 1  # TRUSTED_PROXY_COUNT=1: one proxy of ours
+    _fail_logins(client, 10, HTTP_X_FORWARDED_FOR="203.0.113.7")
+    # A client can't escape by prepending its own entry: the proxy appends the real address.
+    assert _is_limited(client, member, HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7")
+    assert not _is_limited(client, member, HTTP_X_FORWARDED_FOR="198.51.100.20")
+    assert client.session["_auth_user_id"] == str(member.pk)
+
+
+@pytest.mark.django_db
+def test_a_trusted_client_ip_header_is_used_instead(client, member, settings):
+    settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER = "X-Real-IP"
+    _fail_logins(client, 10, HTTP_X_REAL_IP="203.0.113.7")
+    assert _is_limited(client, member, HTTP_X_REAL_IP="203.0.113.7")
+    assert not _is_limited(client, member, HTTP_X_REAL_IP="198.51.100.20")
