@@ -37,6 +37,7 @@ from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, Refusal
 from tenants.events import Change, changes, record, record_many
 from tenants.models import EventKind, User
+from tenants.text import clean_name, name_key
 
 Pending = JoinRequest.Status.PENDING
 
@@ -59,9 +60,8 @@ def clean_text(
 
 
 def _clean_name(display_name: str) -> str:
-    return clean_text(
-        display_name, field="display_name", label="Name", max_length=DISPLAY_NAME_MAX, required=True
-    )
+    """NFKC, whitespace folded; no invisible or direction-changing characters (tenants.text)."""
+    return clean_name(display_name, field="display_name", max_length=DISPLAY_NAME_MAX)
 
 
 def _clean_description(description: str) -> str:
@@ -80,20 +80,27 @@ def _clean_reason(reason: str) -> str:
     )
 
 
-def _name_taken(display_name: str) -> Conflict:
-    return Conflict(
-        f"A group named “{display_name}” already exists in your organisation.", field="display_name"
-    )
+def _name_taken(display_name: str, existing: str | None = None) -> Conflict:
+    if existing is None or existing == display_name:
+        message = f"A group named “{display_name}” already exists in your organisation."
+    else:
+        message = (
+            f"“{display_name}” looks the same as “{existing}”, a group that already exists "
+            "in your organisation. Choose a name people can tell apart."
+        )
+    return Conflict(message, field="display_name")
 
 
-def _require_unique_name(
-    tenant_id: int, display_name: str, *, excluding: int | None = None
-) -> None:
-    clashes = Group.objects.filter(tenant_id=tenant_id, display_name__iexact=display_name)
+def _require_unique_name(tenant_id: int, display_name: str, *, excluding: int | None = None) -> str:
+    """The name's look-alike key, unless another group of the tenant has it (Conflict)."""
+    key = name_key(display_name)
+    clashes = Group.objects.filter(tenant_id=tenant_id, name_key=key)
     if excluding is not None:
         clashes = clashes.exclude(pk=excluding)
-    if clashes.exists():
-        raise _name_taken(display_name)
+    existing = clashes.values_list("display_name", flat=True).first()
+    if existing is not None:
+        raise _name_taken(display_name, existing)
+    return key
 
 
 def _group_snapshot(group: Group) -> dict:
@@ -178,7 +185,7 @@ def create_group(
         User.objects.select_for_update(no_key=True).filter(pk=actor.user.pk).first()
     Decider(actor).create(group_type=group_type, membership_policy=policy, source=source).require()
     initial_owners = {p.pk: p for p in _same_tenant_people(owners, actor.tenant_id, field="owners")}
-    _require_unique_name(actor.tenant_id, display_name)
+    key = _require_unique_name(actor.tenant_id, display_name)
     if creator_becomes_owner(source, actor):
         initial_owners.setdefault(actor.user.pk, actor.user)
     if len(initial_owners) > MAX_OWNERS_PER_GROUP:
@@ -188,6 +195,7 @@ def create_group(
             group = Group.objects.create(
                 tenant_id=actor.tenant_id,
                 display_name=display_name,
+                name_key=key,
                 description=description,
                 group_type=group_type,
                 source=source,
@@ -225,7 +233,7 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
     decider.can(Action.EDIT, group, use_annotation=False).require()
     if "display_name" in new_values:
         new_values["display_name"] = _clean_name(new_values["display_name"])
-        _require_unique_name(group.tenant_id, new_values["display_name"], excluding=group.pk)
+        key = _require_unique_name(group.tenant_id, new_values["display_name"], excluding=group.pk)
     if "description" in new_values:
         new_values["description"] = _clean_description(new_values["description"])
     policy = new_values.get("membership_policy", group.membership_policy)
@@ -238,9 +246,13 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
         return group
     for name, value in new_values.items():
         setattr(group, name, value)
+    saved = [*new_values, "updated_at"]
+    if "display_name" in diff:
+        group.name_key = key
+        saved.append("name_key")
     try:
         with transaction.atomic():
-            group.save(update_fields=[*new_values, "updated_at"])
+            group.save(update_fields=saved)
     except IntegrityError:  # a concurrent rename took the name between check and save
         raise _name_taken(group.display_name) from None
     record(
