@@ -34,7 +34,7 @@ class GeneralSettingsForm(forms.Form):
     selected_owner_assigners = forms.CharField(
         label="Selected users (emails, one per line)",
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "olivia@contoso.example"}),
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "name@example.com"}),
         help_text="With “Selected”, only these people may make another member a group owner.",
     )
 

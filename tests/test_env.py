@@ -112,3 +112,31 @@ def test_trusted_proxies_are_read_from_the_environment(monkeypatch):
     monkeypatch.setenv("X_COUNT", "one")
     with pytest.raises(ImproperlyConfigured, match="X_COUNT must be a whole number"):
         env_int("X_COUNT", 0)
+
+
+def test_a_log_line_is_printed_once_in_debug():
+    """runserver's "Watching for file changes" was printed twice: Django's console handler on
+    the "django" logger and ours on the root."""
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.utils.autoreload').info('Watching for file changes')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "accessportal.settings", "DEBUG": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Watching for file changes") == 1
+
+
+def test_the_package_license_is_an_spdx_string():
+    """setuptools warned (three times per install) about a license table and classifiers."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
+    assert not [c for c in project.get("classifiers", []) if c.startswith("License ::")]
