@@ -22,6 +22,7 @@ from groups.models import (
     DESCRIPTION_MAX,
     DISPLAY_NAME_MAX,
     JUSTIFICATION_MAX,
+    OPEN_JOIN_REASON,
     SELF_SERVICE_TYPES,
     Group,
     GroupSource,
@@ -323,7 +324,7 @@ def request_to_join(group: Group, *, actor: Actor | User, justification: str = "
         requester=person,
         justification=justification,
         status=JoinRequest.Status.APPROVED if is_open else Pending,
-        decision_reason="Open group: approved automatically." if is_open else "",
+        decision_reason=OPEN_JOIN_REASON if is_open else "",
         decided_at=now if is_open else None,
     )
     if is_open:

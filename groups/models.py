@@ -42,6 +42,10 @@ class MembershipVia(models.TextChoices):
     SYSTEM = "system", "Added by a SCIM client or the system"
 
 
+# The decision reason of a join to an open group (a request approved at once, by nobody).
+OPEN_JOIN_REASON = "Open group: approved automatically."
+
+
 class RequestStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"

@@ -10,6 +10,7 @@ from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q,
 from django.db.models.functions import Coalesce
 
 from groups.models import (
+    OPEN_JOIN_REASON,
     Group,
     GroupSource,
     GroupType,
@@ -175,8 +176,36 @@ def pending_requests_of_group(group: Group, viewer: User, *, decider: Decider) -
     )
 
 
-def my_pending_request(group: Group, viewer: User) -> JoinRequest | None:
-    return JoinRequest.objects.filter(group=group, requester=viewer, status=Pending).first()
+# A join to an open group is a request approved at once: not a decision anyone waited for.
+OPEN_JOINS = Q(
+    status=JoinRequest.Status.APPROVED, decided_by=None, decision_reason=OPEN_JOIN_REASON
+)
+
+
+def my_latest_request(group: Group, viewer: User) -> JoinRequest | None:
+    """The viewer's newest request to join this group, pending or decided (open joins aside).
+
+    A pending request is always the newest: a new one can only follow a decided one.
+    """
+    return (
+        JoinRequest.objects.filter(group=group, requester=viewer)
+        .exclude(OPEN_JOINS)
+        .select_related("decided_by")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def my_recent_decisions(viewer: User, *, limit: int = 5) -> QuerySet:
+    """My groups' "Recent decisions": the viewer's requests approved, denied, cancelled or
+    expired, newest first, with who decided and why (open joins aside)."""
+    return (
+        JoinRequest.objects.filter(requester=viewer, group__tenant_id=viewer.tenant_id)
+        .exclude(status=Pending)
+        .exclude(OPEN_JOINS)
+        .select_related("group", "decided_by")
+        .order_by("-decided_at", "-id")[:limit]
+    )
 
 
 def recently_decided(viewer: User, *, decider: Decider, limit: int = 10) -> QuerySet:

@@ -116,8 +116,11 @@ def my_groups(request: HttpRequest) -> HttpResponse:
             ),
             "joined": joined,
             "pending": selectors.my_pending_requests(request.user, decider=decider),
+            "recent_decisions": selectors.my_recent_decisions(request.user),
             "can_create_any": bool(decider.creatable_types()),
         }
+        if context["pending"]:
+            context["waits_for"] = decider.request_waits_for()
     return render(request, "groups/my_groups.html", context)
 
 
@@ -222,6 +225,8 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
     group = get_object_or_404(decider.annotate(groups, GROUP_PAGE_ACTIONS), pk=pk)
     can = {action.value: decider.can(action, group) for action in GROUP_PAGE_ACTIONS}
     owners = list(selectors.group_owners(group))
+    latest = selectors.my_latest_request(group, request.user)
+    pending = latest is not None and latest.status == JoinRequest.Status.PENDING
     context = {
         "group": group,
         "can": can,
@@ -229,14 +234,21 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
         "can_remove_owner": can["manage_owners"]
         and decider.remove_owner(group, owner_count=len(owners)),
         "join_form": join_form or JoinForm(),
-        "my_request": selectors.my_pending_request(group, request.user),
+        "my_request": latest if pending else None,
+        "my_last_decision": None if pending else latest,
+        "waits_for": decider.request_waits_for() if pending else "",
     }
     if can["view_members"]:
         context |= _members_context(request, group)
     if can["view_requests"]:
-        context["group_requests"] = selectors.pending_requests_of_group(
-            group, request.user, decider=decider
-        )[:50]
+        group_requests = list(
+            selectors.pending_requests_of_group(group, request.user, decider=decider)[:50]
+        )
+        # An open group has no requests to decide: no section (and no "you can't approve").
+        context["show_requests"] = bool(group_requests) or (
+            group.membership_policy == MembershipPolicy.OWNER_APPROVAL
+        )
+        context["group_requests"] = group_requests
     return render(request, "groups/group_detail.html", context)
 
 

@@ -55,10 +55,15 @@ def test_my_groups_discover_and_approvals_query_counts_dont_grow(client, tenant,
     assert counts[5] == counts[200]
     # session, user+tenant, General settings, "owns any group?" and the Approvals badge count (5),
     # then the page's own reads: My groups = count and page of owned, count of joined (empty
-    # here, so no page query), pending (4);
+    # here, so no page query), pending, recent decisions on my requests (5);
     # Discover = count and
     # page (2) plus the owners prefetch (1); Approvals = count, page, recently decided (3).
-    assert counts[200] == {"/": 9, "/groups/": 8, "/groups/?q=G&type=security": 8, "/approvals/": 8}
+    assert counts[200] == {
+        "/": 10,
+        "/groups/": 8,
+        "/groups/?q=G&type=security": 8,
+        "/approvals/": 8,
+    }
 
 
 @pytest.mark.django_db
