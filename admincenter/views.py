@@ -74,28 +74,33 @@ def home(request: HttpRequest) -> HttpResponse:
 def general_settings(request: HttpRequest) -> HttpResponse:
     tenant = request.user.tenant
     current = request.decider.settings
+    selected = tenant_selectors.selected_owner_assigners(current)
     initial = {name: getattr(current, name) for name in GeneralSettings.FIELDS}
-    initial["selected_owner_assigners"] = "\n".join(
-        tenant_selectors.selected_owner_assigner_emails(current)
-    )
+    initial["selected_owner_assigners"] = [person.pk for person in selected]
     form = GeneralSettingsForm(request.POST or None, initial=initial, tenant=tenant)
-    if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in GeneralSettings.FIELDS}
-        try:
-            actions.update_general_settings(
-                tenant,
-                actor=request.actor,
-                selected_owner_assigners=form.cleaned_data["selected_owner_assigners"],
-                **values,
-            )
-        except Refusal as refusal:
-            show_refusal(form, refusal)
-        else:
-            messages.success(
-                request, "General settings saved. They apply from everyone's next page."
-            )
-            return redirect("admin_center:settings")
-    return _render(request, "settings.html", {"form": form, "tab": "settings"})
+    if request.method == "POST":
+        if form.is_valid():
+            values = {name: form.cleaned_data[name] for name in GeneralSettings.FIELDS}
+            try:
+                actions.update_general_settings(
+                    tenant,
+                    actor=request.actor,
+                    selected_owner_assigners=list(form.cleaned_data["selected_owner_assigners"]),
+                    **values,
+                )
+            except Refusal as refusal:
+                show_refusal(form, refusal)
+            else:
+                messages.success(
+                    request, "General settings saved. They apply from everyone's next page."
+                )
+                return redirect("admin_center:settings")
+        # The chips show what was posted (the people of this tenant among it).
+        selected = tenant_selectors.people_by_ids(
+            tenant.pk, form["selected_owner_assigners"].value() or []
+        )
+    context = {"form": form, "tab": "settings", "selected_assigners": selected}
+    return _render(request, "settings.html", context)
 
 
 # --- Groups ----------------------------------------------------------------------------------
@@ -122,14 +127,11 @@ def groups(request: HttpRequest) -> HttpResponse:
 def create_group(request: HttpRequest) -> HttpResponse:
     """Create as admin: source admin_center, so no owner is assigned automatically."""
     form = GroupForm(
-        request.POST or None, group_types=list(GroupType.values), submit_label="Create group"
+        request.POST or None,
+        group_types=list(GroupType.values),
+        submit_label="Create group",
+        default_policy_choice=True,
     )
-    form.fields["membership_policy"].required = False
-    form.fields[
-        "membership_policy"
-    ].help_text = "Leave as is for the default: security groups closed, Microsoft 365 groups open."
-    if request.method == "GET":
-        form.initial["membership_policy"] = None
     if request.method == "POST" and form.is_valid():
         try:
             group = group_actions.create_group(

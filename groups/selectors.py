@@ -306,5 +306,11 @@ def people_by_ids(viewer: User, ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(pk__in=list(ids), tenant_id=viewer.tenant_id))
 
 
+def already_in(group: Group, people: list[User], *, owners: bool = False) -> set[int]:
+    """Which of these people are already the group's members (or owners): one query."""
+    rows = Ownership.objects if owners else Membership.objects
+    return set(rows.filter(group=group, user__in=people).values_list("user_id", flat=True))
+
+
 def person_by_email(viewer: User, email: str) -> User | None:
     return User.objects.filter(email=email, tenant_id=viewer.tenant_id).first()

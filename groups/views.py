@@ -9,6 +9,7 @@ them next to the field.
 
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -237,6 +238,7 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
         "my_request": latest if pending else None,
         "my_last_decision": None if pending else latest,
         "waits_for": decider.request_waits_for() if pending else "",
+        "owners_picker_query": picker_query(group, "owners"),
     }
     if can["view_members"]:
         context |= _members_context(request, group)
@@ -458,7 +460,7 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     """Add members: pick people, or paste/upload many → preview → confirm."""
     group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     if request.method == "POST" and "confirm" in request.POST:
-        people = selectors.people_by_ids(request.user, _posted_ids(request, "user"))
+        people = _picked_people(request, typed_field="q")
         if not people:
             messages.error(request, "Select at least one person to add.")
             return redirect("add_members", pk=group.pk)
@@ -468,9 +470,33 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     preview = None
     if request.method == "POST" and form.is_valid():
         preview = selectors.preview_add_members(group, request.user, form.cleaned_data["entries"])
-    return render(
-        request, "groups/add_members.html", {"group": group, "form": form, "preview": preview}
-    )
+    context = {
+        "group": group,
+        "form": form,
+        "preview": preview,
+        "picker_query": picker_query(group, "members"),
+    }
+    return render(request, "groups/add_members.html", context)
+
+
+def picker_query(group: Group, mark: str) -> str:
+    """The people picker's search query that marks the group's members or owners."""
+    return f"?{urlencode({'group': group.pk, 'mark': mark})}"
+
+
+def _picked_people(request: HttpRequest, *, typed_field: str) -> list[User]:
+    """The people picker's choice: its chips (`user` ids of the viewer's tenant) or, without
+    JavaScript, one email address typed in its search box (`typed_field`)."""
+    people = selectors.people_by_ids(request.user, _posted_ids(request, "user"))
+    typed = request.POST.get(typed_field, "").strip().lower()
+    if people or not typed:
+        return people
+    person = selectors.person_by_email(request.user, typed) if is_email(typed) else None
+    if person is None:
+        raise Invalid(
+            f"No one in your organisation has the email address “{typed}”.", field=typed_field
+        )
+    return [person]
 
 
 def _report_added(request: HttpRequest, result: selectors.AddMembersResult) -> None:
@@ -505,15 +531,22 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @groups_panel
 def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add owners: everyone picked becomes an owner; each refusal is its own message."""
     group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
-    email = request.POST.get("email", "").strip().lower()
-    person = selectors.person_by_email(request.user, email) if is_email(email) else None
-    if person is None:
-        raise Invalid(
-            f"No one in your organisation has the email address “{email}”.", field="email"
-        )
-    actions.add_owner(group, actor=request.actor, person=person)
-    messages.success(request, f"{person.display_name} is now an owner.")
+    people = _picked_people(request, typed_field="email")
+    if not people:
+        raise Invalid("Pick at least one person to make an owner.", field="email")
+    added = []
+    for person in people:
+        try:
+            actions.add_owner(group, actor=request.actor, person=person)
+        except Refusal as refusal:
+            messages.error(request, f"{person.display_name}: {refusal.message}")
+        else:
+            added.append(person.display_name)
+    if added:
+        names = ", ".join(added)
+        messages.success(request, f"{names} {'is' if len(added) == 1 else 'are'} now an owner.")
     return _back_to_group(request, pk)
 
 
@@ -527,13 +560,31 @@ def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_group(request, pk)
 
 
+PICKER_MARKS = {
+    # ?mark=…: who is marked in the results, and what they may see to be marked
+    "members": (Action.VIEW_MEMBERS, "Already a member"),
+    "owners": (Action.VIEW, "Already an owner"),
+}
+
+
 @require_safe
 @groups_panel
 def people_search(request: HttpRequest) -> HttpResponse:
-    """People picker autocomplete: the viewer's tenant directory, 10 at a time."""
+    """The people picker's results: the viewer's tenant directory, 10 at a time, each with an
+    Add button; with `group` and `mark`, its members (or owners) are marked and not offered."""
     search = search_term(request.GET) or search_term(request.GET, "email")
-    people = selectors.tenant_people(request.user, search=search)[:10] if len(search) >= 2 else []
-    field = request.GET.get("field", "email")
-    return render(
-        request, "groups/people_options.html", {"people": people, "q": search, "field": field}
+    people = (
+        list(selectors.tenant_people(request.user, search=search)[:10]) if len(search) >= 2 else []
     )
+    mark = PICKER_MARKS.get(request.GET.get("mark", ""))
+    group_id = request.GET.get("group", "")
+    already: set[int] = set()
+    if mark and people and is_id(group_id):
+        group = _group_for(request, int(group_id), require=mark[0])
+        already = selectors.already_in(group, people, owners=mark is PICKER_MARKS["owners"])
+    context = {
+        "people": [(person, person.pk in already) for person in people],
+        "q": search,
+        "already_label": mark[1] if mark else "",
+    }
+    return render(request, "groups/people_options.html", context)

@@ -333,6 +333,15 @@ def update_general_settings(
             settings.selected_owner_assigners.values_list("email", flat=True)
         )
         after["selected_owner_assigners"] = sorted(p.email for p in selected_owner_assigners)
+    if choice == GeneralSettings.OwnerAssigners.SELECTED and not (
+        selected_owner_assigners
+        if selected_owner_assigners is not None
+        else settings.selected_owner_assigners.exists()
+    ):
+        raise Invalid(
+            "With “Selected”, name at least one person who may make someone a group owner.",
+            field="selected_owner_assigners",
+        )
     diff = changes(before, after)
     if not diff:
         return settings

@@ -452,3 +452,67 @@ def test_approvals_tells_an_unlicensed_owner_why_they_cant_decide(client, unlice
     page = client.get("/approvals/").content.decode()
     assert "Approving or denying requests needs a Premium license" in page
     assert "for a license" in page
+
+
+# --- The people picker (review round 1: it forgot ticks; one picker everywhere) ---------------
+
+
+@pytest.mark.django_db
+def test_the_picker_marks_current_members_and_owners_instead_of_offering_them(
+    client, group, owner, member, requester
+):
+    client.force_login(owner)
+    members = client.get(
+        "/people/search/", {"q": "contoso", "group": group.pk, "mark": "members"}, **HTMX
+    ).content.decode()
+    assert "Already a member" in members
+    assert f'data-pick="{member.pk}"' not in members  # Mia is in: not offered
+    assert f'data-pick="{requester.pk}"' in members
+    owners = client.get(
+        "/people/search/", {"q": "contoso", "group": group.pk, "mark": "owners"}, **HTMX
+    ).content.decode()
+    assert "Already an owner" in owners and f'data-pick="{owner.pk}"' not in owners
+    assert f'data-pick="{member.pk}"' in owners
+
+
+@pytest.mark.django_db
+def test_the_picker_marks_nothing_for_someone_who_may_not_see_the_members(
+    client, group, outsider, member
+):
+    client.force_login(outsider)
+    response = client.get(
+        "/people/search/", {"q": "mia", "group": group.pk, "mark": "members"}, **HTMX
+    )
+    assert response.status_code == 403  # the member list is hidden from them
+    assert member.email not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_add_owners_adds_everyone_picked(client, group, owner, member, outsider):
+    client.force_login(owner)
+    response = client.post(
+        f"/groups/{group.pk}/owners/add/", {"user": [member.pk, outsider.pk]}, follow=True
+    )
+    assert set(group.ownerships.values_list("user_id", flat=True)) == {
+        owner.pk,
+        member.pk,
+        outsider.pk,
+    }
+    assert "Mia Member, Otto Outsider are now an owner" in response.content.decode()
+    again = client.post(f"/groups/{group.pk}/owners/add/", {"user": [member.pk]}, follow=True)
+    assert "already an owner" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_add_members_from_the_picker_and_without_javascript_by_email(
+    client, group, owner, outsider, requester
+):
+    client.force_login(owner)
+    client.post(f"/groups/{group.pk}/members/add/", {"confirm": "1", "user": [outsider.pk]})
+    assert Membership.objects.filter(group=group, user=outsider).exists()
+    client.post(
+        f"/groups/{group.pk}/members/add/", {"confirm": "1", "q": "Rita@Contoso.test"}
+    )  # the search box's text, posted without JavaScript
+    assert Membership.objects.filter(group=group, user=requester).exists()
+    page = client.get(f"/groups/{group.pk}/members/add/").content.decode()
+    assert "mark=members" in page and "data-picker" in page
