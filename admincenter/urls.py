@@ -5,7 +5,7 @@ from admincenter import views
 app_name = "admin_center"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.overview, name="home"),
     path("settings/", views.general_settings, name="settings"),
     path("groups/", views.groups, name="groups"),
     path("groups/new/", views.create_group, name="create_group"),

@@ -18,12 +18,13 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from admincenter import charts
 from admincenter.forms import AuditFilterForm, GeneralSettingsForm, UserChangeForm
 from groups import actions as group_actions
 from groups import selectors as group_selectors
 from groups import views as group_views
 from groups.forms import GroupForm, search_term
-from groups.models import GroupSource, GroupType, MembershipPolicy
+from groups.models import GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import Decider
 from tenants import actions
 from tenants import selectors as tenant_selectors
@@ -60,10 +61,59 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+REQUEST_SERIES = [
+    charts.Series(JoinRequest.Status.APPROVED, "Approved", "approved"),
+    charts.Series(JoinRequest.Status.DENIED, "Denied", "denied"),
+    charts.Series(JoinRequest.Status.EXPIRED, "Expired", "expired"),
+    charts.Series(JoinRequest.Status.PENDING, "Pending", "pending"),
+]
+OVERVIEW_DAYS = 30
+
+
 @require_safe
 @admin_center_view
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin_center:settings")
+def overview(request: HttpRequest) -> HttpResponse:
+    """The Admin center's home: the tenant at a glance, in pictures with their numbers.
+
+    Five queries whatever the tenant's size (tests/admincenter/test_overview.py).
+    """
+    tenant_id = request.user.tenant_id
+    now = timezone.now()
+    days = group_selectors.requests_per_day(
+        tenant_id, days=OVERVIEW_DAYS, today=timezone.localdate(now)
+    )
+    ages = group_selectors.pending_by_age(tenant_id, now=now)
+    types = group_selectors.ownership_by_type(tenant_id)
+    busiest = group_selectors.busiest_groups(tenant_id)
+    per_day = charts.stacked_columns(days, REQUEST_SERIES)
+    seats = tenant_selectors.premium_seats(request.user.tenant)
+    groups_url = reverse("admin_center:groups")
+    context = {
+        "tab": "overview",
+        "per_day": per_day,
+        "first_day": days[0][0],
+        "last_day": days[-1][0],
+        "legend": [(one, per_day.totals[one.key]) for one in REQUEST_SERIES],
+        "requests_total": sum(per_day.totals.values()),
+        "series": REQUEST_SERIES,
+        "day_rows": [(day, [counts[one.key] for one in REQUEST_SERIES]) for day, counts in days],
+        "ages": charts.bars(ages),
+        "pending_total": sum(count for _, count in ages),
+        "types": types,
+        "ownerless": charts.bars(
+            [(label, ownerless) for label, total, ownerless in types if total],
+            maximum=max((total for _, total, _ in types), default=0),
+        ),
+        "ownerless_total": sum(ownerless for _, _, ownerless in types),
+        "groups_total": sum(total for _, total, _ in types),
+        "ownerless_url": f"{groups_url}?ownerless=1",
+        "busiest": charts.bars(
+            [(name, count, reverse("group_detail", args=[pk])) for pk, name, count in busiest]
+        ),
+        "seats": seats,
+        "seats_row": charts.bars([("Used", seats.used)], maximum=max(seats.total, seats.used)),
+    }
+    return _render(request, "overview.html", context)
 
 
 # --- General settings ------------------------------------------------------------------------

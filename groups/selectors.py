@@ -5,9 +5,11 @@ The panel, the Admin center and (later) the API call these; views hold no querie
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from groups.models import (
     OPEN_JOIN_REASON,
@@ -314,3 +316,86 @@ def already_in(group: Group, people: list[User], *, owners: bool = False) -> set
 
 def person_by_email(viewer: User, email: str) -> User | None:
     return User.objects.filter(email=email, tenant_id=viewer.tenant_id).first()
+
+
+# --- The Admin center's Overview: a fixed number of queries whatever the tenant's size --------
+
+OUTCOMES = (
+    JoinRequest.Status.APPROVED,
+    JoinRequest.Status.DENIED,
+    JoinRequest.Status.EXPIRED,
+    JoinRequest.Status.PENDING,
+)
+# How long pending requests have waited: (label, at least, less than) in days.
+AGE_BUCKETS = (
+    ("Under a day", 0, 1),
+    ("1–3 days", 1, 3),
+    ("3–7 days", 3, 7),
+    ("1–2 weeks", 7, 14),
+    ("2–4 weeks", 14, 28),
+    ("4 weeks or more", 28, None),
+)
+
+
+def requests_per_day(tenant_id: int, *, days: int, today: date) -> list[tuple[date, dict]]:
+    """Requests to join made on each of the last `days` days, counted by their outcome so far
+    (approved, denied, expired, still pending). Open joins and cancelled requests aren't
+    counted. One query."""
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, timezone.get_current_timezone())
+    rows = (
+        JoinRequest.objects.filter(
+            group__tenant_id=tenant_id, created_at__gte=start, status__in=OUTCOMES
+        )
+        .exclude(OPEN_JOINS)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = {first + timedelta(days=n): dict.fromkeys(OUTCOMES, 0) for n in range(days)}
+    for row in rows:
+        if row["day"] in counts:
+            counts[row["day"]][row["status"]] = row["count"]
+    return list(counts.items())
+
+
+def pending_by_age(tenant_id: int, *, now: datetime) -> list[tuple[str, int]]:
+    """How many pending requests have waited how long (AGE_BUCKETS). One query."""
+    buckets = {}
+    for index, (_, at_least, less_than) in enumerate(AGE_BUCKETS):
+        waited = Q(created_at__lte=now - timedelta(days=at_least))
+        if less_than is not None:
+            waited &= Q(created_at__gt=now - timedelta(days=less_than))
+        buckets[f"bucket_{index}"] = Count("pk", filter=waited)
+    counts = JoinRequest.objects.filter(group__tenant_id=tenant_id, status=Pending).aggregate(
+        **buckets
+    )
+    return [(label, counts[f"bucket_{n}"]) for n, (label, _, _) in enumerate(AGE_BUCKETS)]
+
+
+def ownership_by_type(tenant_id: int) -> list[tuple[str, int, int]]:
+    """(type label, groups, groups without an owner) for each group type. One query."""
+    has_owner = Exists(Ownership.objects.filter(group=OuterRef("pk")))
+    rows = {
+        row["group_type"]: row
+        for row in Group.objects.filter(tenant_id=tenant_id)
+        .values("group_type")
+        .annotate(total=Count("pk"), ownerless=Count("pk", filter=~Q(has_owner)))
+        .order_by()
+    }
+    return [
+        (label, rows.get(value, {}).get("total", 0), rows.get(value, {}).get("ownerless", 0))
+        for value, label in GroupType.choices
+    ]
+
+
+def busiest_groups(tenant_id: int, *, limit: int = 5) -> list[tuple[int, str, int]]:
+    """The groups with the most pending requests: (id, name, pending). One query."""
+    rows = (
+        JoinRequest.objects.filter(group__tenant_id=tenant_id, status=Pending)
+        .values("group_id", "group__display_name")
+        .annotate(pending=Count("pk"))
+        .order_by("-pending", "group__display_name")[:limit]
+    )
+    return [(row["group_id"], row["group__display_name"], row["pending"]) for row in rows]

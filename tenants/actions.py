@@ -179,7 +179,7 @@ def create_user(
     if tenant is None:
         raise Invalid("Choose the user's tenant.", field="tenant")
     require_administer(actor, tenant)
-    Tenant.objects.select_for_update().get(pk=tenant.pk)  # serialise seat counting
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)  # serialise seat counting
     try:
         with transaction.atomic():
             user = _insert_user(

@@ -16,6 +16,7 @@ def _pages(group, tenant_admin) -> list[str]:
         f"/groups/{group.pk}/members.csv",
         "/approvals/",
         "/people/search/?q=ri",
+        "/admin-center/",
         "/admin-center/settings/",
         "/admin-center/groups/",
         "/admin-center/groups/new/",
