@@ -55,6 +55,8 @@ class UserChangeForm(forms.Form):
     is_active = forms.BooleanField(label="Active (can sign in)", required=False)
 
 
+DATE_SHOWN = "%-d %b %Y"  # 27 Nov 2026, as every page writes dates
+DATE_INPUTS = ["%d %b %Y", "%d %B %Y", "%Y-%m-%d"]
 FIRST_YEAR, LAST_YEAR = 1970, 9998  # beyond these, date arithmetic with time zones overflows
 
 
@@ -70,11 +72,20 @@ class AuditFilterForm(forms.Form):
     )
     group = forms.CharField(label="Target group (name)", required=False, max_length=256)
     person = forms.EmailField(label="Target person (email)", required=False)
+    # Text, not the browser's date picker (which shows mm/dd/yyyy to some): the pages' own
+    # format, 27 Nov 2026, and ISO 2026-11-27 are both understood.
     since = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        input_formats=DATE_INPUTS,
+        widget=forms.DateInput(format=DATE_SHOWN, attrs={"placeholder": "e.g. 1 Nov 2026"}),
+        help_text="A day, e.g. 1 Nov 2026",
     )
     until = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        input_formats=DATE_INPUTS,
+        widget=forms.DateInput(format=DATE_SHOWN, attrs={"placeholder": "e.g. 30 Nov 2026"}),
     )
 
     def filters(self) -> AuditFilters:

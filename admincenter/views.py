@@ -27,6 +27,7 @@ from groups.forms import GroupForm, search_term
 from groups.models import GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import Decider
 from tenants import actions
+from tenants import audit as audit_words
 from tenants import selectors as tenant_selectors
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
@@ -304,12 +305,11 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {
-        "tab": "audit",
-        "form": form,
-        "page": _page(request, _audit_events(request, form)),
-        "query": query.urlencode(),
-    }
+    page = _page(request, _audit_events(request, form))
+    for event in page:  # in plain words (tenants/audit.py)
+        event.target_text = audit_words.target(event)
+        event.details = audit_words.details(event)
+    context = {"tab": "audit", "form": form, "page": page, "query": query.urlencode()}
     return _render(request, "audit.html", context)
 
 

@@ -1,6 +1,8 @@
 """Template helpers every web surface shares (the pagination partial uses `page_query`)."""
 
 from django import template
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 
 register = template.Library()
 
@@ -11,3 +13,14 @@ def page_query(context, param: str, number: int) -> str:
     query = context["request"].GET.copy()
     query[param] = number
     return f"?{query.urlencode()}"
+
+
+WHEN = "j M Y, H:i T"  # 27 Nov 2026, 14:05 UTC: the one date-and-time format of the pages
+
+
+@register.filter
+def when(moment) -> str:
+    """A moment in the site's time zone, with the zone named."""
+    if moment is None:
+        return ""
+    return format_date(timezone.localtime(moment), WHEN)

@@ -7,6 +7,7 @@ import tracemalloc
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from groups import actions
 from groups.models import Group, JoinRequest, Membership
@@ -599,3 +600,42 @@ def test_the_unchanged_settings_form_saves_when_a_selected_person_was_deactivate
     posted = {k: ("True" if v is True else "False" if v is False else v) for k, v in posted.items()}
     response = client.post("/admin-center/settings/", posted)
     assert response.status_code == 302, response.context["form"].errors
+
+
+# --- The audit log in plain words (review round 1) ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_audit_log_speaks_plain_words(client, tenant, tenant_admin, group, owner, requester):
+    join_request = JoinRequest.objects.get(requester=requester)
+    actions.approve_request(join_request, actor=owner)
+    client.force_login(tenant_admin)
+    client.post("/admin-center/settings/", {**SETTINGS_FORM, "restrict_access_to_groups": "True"})
+    html = client.get("/admin-center/audit/").content.decode().split("<tbody>")[1]
+    for code in ("request.approved", "settings.updated", "restrict_access_to_groups", "False →"):
+        assert code not in html, code
+    for words in (
+        "Request approved",
+        "General settings changed",
+        "Restrict access to Groups in the Access Panel:</span> No → Yes",
+        "General settings of Contoso",
+        "Group · Site collaborators",
+        "Admin center",
+        "Panel",
+        "UTC",
+    ):
+        assert words in html, words
+    assert "generalsettings ·" not in html
+
+
+@pytest.mark.django_db
+def test_audit_dates_are_typed_as_the_pages_write_them(client, tenant_admin, group):
+    client.force_login(tenant_admin)
+    today = timezone.localdate()
+    for typed in (f"{today:%d %b %Y}", today.isoformat()):
+        response = client.get("/admin-center/audit/", {"since": typed, "until": typed})
+        assert response.context["form"].is_valid(), response.context["form"].errors
+        assert response.context["page"].paginator.count > 0
+    html = client.get("/admin-center/audit/", {"since": today.isoformat()}).content.decode()
+    assert 'type="date"' not in html
+    assert 'placeholder="e.g. 1 Nov 2026"' in html  # the pages' own format
