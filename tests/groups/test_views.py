@@ -516,3 +516,35 @@ def test_add_members_from_the_picker_and_without_javascript_by_email(
     assert Membership.objects.filter(group=group, user=requester).exists()
     page = client.get(f"/groups/{group.pk}/members/add/").content.decode()
     assert "mark=members" in page and "data-picker" in page
+
+
+# --- Discover: what you can act on first, and a "Can join" filter (review round 1) ------------
+
+
+@pytest.mark.django_db
+def test_discover_lists_groups_you_can_join_before_the_rest(client, owner, outsider):
+    for n in range(9):
+        GroupFactory(
+            created_by=UserFactory(tenant=owner.tenant, role="global_admin"),
+            display_name=f"A distribution list {n}",
+            group_type="distribution",
+            source="admin_center",
+        )
+    GroupFactory(created_by=owner, display_name="Zebra club", membership_policy="open")
+    GroupFactory(created_by=owner, display_name="Yak club", membership_policy="owner_approval")
+    GroupFactory(created_by=owner, display_name="Closed shop", membership_policy="closed")
+    client.force_login(outsider)
+    names = [row.group.display_name for row in client.get("/groups/").context["rows"]]
+    assert names[:2] == ["Yak club", "Zebra club"]
+    assert names[2:] == sorted(names[2:]) and "Closed shop" in names[2:]  # the rest, by name
+    joinable = client.get("/groups/", {"join": "1"}).context["rows"]
+    assert [row.group.display_name for row in joinable] == ["Yak club", "Zebra club"]
+    assert 'name="join"' in client.get("/groups/").content.decode()
+
+
+@pytest.mark.django_db
+def test_can_join_leaves_out_groups_im_in_or_waiting_for(client, group, member, requester):
+    client.force_login(requester)  # waiting for Site collaborators
+    assert not client.get("/groups/", {"join": "1"}).context["rows"]
+    client.force_login(member)  # in it
+    assert not client.get("/groups/", {"join": "1"}).context["rows"]
