@@ -121,6 +121,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 # django-allauth: email + password, no self sign-up (people come from the directory),
 # rate-limited failed logins, password reset by email.
 ACCOUNT_ADAPTER = "tenants.adapters.DirectoryAccountAdapter"
+ACCOUNT_FORMS = {"login": "tenants.adapters.SignInForm"}
 SOCIALACCOUNT_ADAPTER = "tenants.adapters.DirectorySocialAccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}

@@ -3,10 +3,19 @@
 (function () {
   "use strict";
 
-  // <form data-confirm="Leave this group?"> asks before submitting.
+  // <form data-confirm="Leave this group?"> asks before submitting. With
+  // data-confirm-unchecking="box-id" it asks only when that checkbox, checked when the page
+  // loaded, is now unchecked (Users: deactivating someone, not every Save).
+  function needsConfirmation(form) {
+    const boxId = form.getAttribute("data-confirm-unchecking");
+    if (!boxId) return true;
+    const box = document.getElementById(boxId);
+    return Boolean(box && box.defaultChecked && !box.checked);
+  }
+
   document.addEventListener("submit", function (event) {
     const message = event.target.getAttribute && event.target.getAttribute("data-confirm");
-    if (message && !window.confirm(message)) {
+    if (message && needsConfirmation(event.target) && !window.confirm(message)) {
       event.preventDefault();
       event.stopImmediatePropagation();
     }

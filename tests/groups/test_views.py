@@ -548,3 +548,12 @@ def test_can_join_leaves_out_groups_im_in_or_waiting_for(client, group, member, 
     assert not client.get("/groups/", {"join": "1"}).context["rows"]
     client.force_login(member)  # in it
     assert not client.get("/groups/", {"join": "1"}).context["rows"]
+
+
+@pytest.mark.django_db
+def test_an_in_place_decision_clears_the_pages_old_banners(client, group, owner, requester):
+    join_request = JoinRequest.objects.get(requester=requester)
+    client.force_login(owner)
+    html = client.post(f"/requests/{join_request.pk}/approve/", **HTMX).content.decode()
+    assert '<div id="messages" aria-live="polite" hx-swap-oob="true"></div>' in html
+    assert "request to join “Site collaborators” approved" in html  # said in the row instead
