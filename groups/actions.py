@@ -36,9 +36,9 @@ from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, require
 from groups.selectors import AddMembersResult, classify_for_adding
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, Refusal
-from tenants.events import Change, changes, record, record_many
+from tenants.events import Change, changes, record, record_many, record_update
 from tenants.models import EventKind, User
-from tenants.text import clean_name, name_key
+from tenants.text import check_size, clean_name, name_key
 
 Pending = JoinRequest.Status.PENDING
 
@@ -50,14 +50,7 @@ def clean_text(
     value = (value or "").strip()
     if "\x00" in value:
         raise Invalid(f"{label} can't contain NUL characters.", field=field)
-    if required and not value:
-        raise Invalid(f"{label} is required.", field=field)
-    if len(value) > max_length:
-        raise Invalid(
-            f"{label} can be at most {max_length:,} characters (it has {len(value):,}).",
-            field=field,
-        )
-    return value
+    return check_size(value, field=field, label=label, max_length=max_length, required=required)
 
 
 def _clean_name(display_name: str) -> str:
@@ -256,13 +249,13 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
             group.save(update_fields=saved)
     except IntegrityError:  # a concurrent rename took the name between check and save
         raise _name_taken(group.display_name) from None
-    record(
+    record_update(
         EventKind.GROUP_UPDATED,
         actor=actor,
         tenant_id=group.tenant_id,
         target=group,
-        data=diff,
-        payload={"group_id": group.pk, "fields": sorted(diff)},
+        diff=diff,
+        group_id=group.pk,
     )
     return group
 

@@ -12,7 +12,7 @@ from django.db import IntegrityError, transaction
 
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, NotAllowed
-from tenants.events import changes, record
+from tenants.events import changes, record, record_update
 from tenants.models import EventKind, GeneralSettings, Tenant, User, sync_email_addresses
 from tenants.permissions import OWN_STANDING, may_change_standing, require_administer
 
@@ -118,13 +118,8 @@ def update_tenant(tenant: Tenant, *, actor: Actor | User, **new_values: Any) -> 
     for name, value in new_values.items():
         setattr(locked, name, value)
     locked.save(update_fields=list(new_values))
-    record(
-        EventKind.TENANT_UPDATED,
-        actor=actor,
-        tenant_id=locked.pk,
-        target=locked,
-        data=diff,
-        payload={"fields": sorted(diff)},
+    record_update(
+        EventKind.TENANT_UPDATED, actor=actor, tenant_id=locked.pk, target=locked, diff=diff
     )
     return locked
 
@@ -248,13 +243,8 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     kind = EventKind.USER_UPDATED
     if "is_active" in diff:
         kind = EventKind.USER_REACTIVATED if locked.is_active else EventKind.USER_DEACTIVATED
-    record(
-        kind,
-        actor=actor,
-        tenant_id=locked.tenant_id,
-        target=locked,
-        data=diff,
-        payload={"user_id": locked.pk, "fields": sorted(diff)},
+    record_update(
+        kind, actor=actor, tenant_id=locked.tenant_id, target=locked, diff=diff, user_id=locked.pk
     )
     return locked
 
@@ -290,13 +280,13 @@ def change_email(user: User, *, new_email: str, actor: Actor | User) -> User:
             sync_email_addresses(locked)
     except IntegrityError:  # taken at the same moment elsewhere
         raise _email_taken(new_email) from None
-    record(
+    record_update(
         EventKind.USER_EMAIL_CHANGED,
         actor=actor,
         tenant_id=locked.tenant_id,
         target=locked,
-        data={"email": {"old": old_email, "new": new_email}},
-        payload={"user_id": locked.pk, "fields": ["email"]},
+        diff=changes({"email": old_email}, {"email": new_email}),
+        user_id=locked.pk,
     )
     return locked
 
@@ -350,13 +340,12 @@ def update_general_settings(
     settings.save()
     if selected_owner_assigners is not None:
         settings.selected_owner_assigners.set(selected_owner_assigners)
-    record(
+    record_update(
         EventKind.SETTINGS_UPDATED,
         actor=actor,
         tenant_id=tenant.pk,
         target=settings,
-        data=diff,
-        payload={"fields": sorted(diff)},
+        diff=diff,
         aggregate=f"tenant:{tenant.pk}",
     )
     return settings

@@ -58,14 +58,19 @@ def clean_name(value: str | None, *, field: str, max_length: int, label: str = "
                 f"(it has U+{ord(char):04X} {described}).",
                 field=field,
             )
-    if not name:
+    return check_size(name, field=field, label=label, max_length=max_length, required=True)
+
+
+def check_size(value: str, *, field: str, label: str, max_length: int, required: bool) -> str:
+    """`value` unchanged, or Invalid naming the field: empty when required, or too long."""
+    if required and not value:
         raise Invalid(f"{label} is required.", field=field)
-    if len(name) > max_length:
+    if len(value) > max_length:
         raise Invalid(
-            f"{label} can be at most {max_length:,} characters (it has {len(name):,}).",
+            f"{label} can be at most {max_length:,} characters (it has {len(value):,}).",
             field=field,
         )
-    return name
+    return value
 
 
 def name_key(value: str) -> str:

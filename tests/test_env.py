@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from accessportal.env import email_settings, env_bool, env_list
+from tests import processes
 
 
 def test_email_url_schemes():
@@ -62,22 +63,10 @@ def test_sso_is_configured_from_the_environment():
     assert "'provider_id': 'sso'" in apps and "Contoso SSO" in apps and "idp.example.com" in apps
 
 
-def test_the_development_key_is_refused_beyond_localhost():
-    code = "import django; django.setup()"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "SECRET_KEY"},
-            "DJANGO_SETTINGS_MODULE": "accessportal.settings",
-            "DEBUG": "1",
-            "ALLOWED_HOSTS": "panel.example.com",
-        },
-    )
-    assert result.returncode != 0
-    assert "SECRET_KEY must be set when the site is served beyond localhost" in result.stderr
+def test_the_development_key_is_refused_beyond_localhost(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    error = processes.django_setup_error(DEBUG="1", ALLOWED_HOSTS="panel.example.com")
+    assert "SECRET_KEY must be set when the site is served beyond localhost" in error
 
 
 def test_database_connections_have_a_safe_default_and_can_be_pooled():

@@ -3,6 +3,7 @@
 import pytest
 
 from groups.models import JoinRequest
+from tests.admincenter.test_views import ADMIN_CENTER_PAGES
 
 
 def _pages(group, tenant_admin) -> list[str]:
@@ -16,14 +17,7 @@ def _pages(group, tenant_admin) -> list[str]:
         f"/groups/{group.pk}/members.csv",
         "/approvals/",
         "/people/search/?q=ri",
-        "/admin-center/",
-        "/admin-center/settings/",
-        "/admin-center/groups/",
-        "/admin-center/groups/new/",
-        "/admin-center/requests/",
-        "/admin-center/users/",
-        "/admin-center/audit/",
-        "/admin-center/audit.csv",
+        *ADMIN_CENTER_PAGES,
         "/admin/",
         "/admin/groups/group/",
     ]
