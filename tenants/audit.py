@@ -29,10 +29,11 @@ class Detail:
 
 @cache
 def _model(target_type: str) -> type[models.Model] | None:
-    for model in apps.get_models():
-        if model._meta.model_name == target_type:
-            return model
-    return None
+    """The model audit rows name by `target_type`. Two apps may share a model name (Django's
+    auth.Group and groups.Group): the product's apps come after Django's in INSTALLED_APPS,
+    so the last one wins."""
+    found = [model for model in apps.get_models() if model._meta.model_name == target_type]
+    return found[-1] if found else None
 
 
 def _field(model: type[models.Model] | None, name: str) -> models.Field | None:

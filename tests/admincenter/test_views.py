@@ -620,6 +620,7 @@ def test_the_audit_log_speaks_plain_words(client, tenant, tenant_admin, group, o
         "Restrict access to Groups in the Access Panel:</span> No → Yes",
         "General settings of Contoso",
         "Group · Site collaborators",
+        "Membership policy:</span> Owner approval",
         "Admin center",
         "Panel",
         "UTC",

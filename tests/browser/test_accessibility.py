@@ -379,3 +379,26 @@ def test_admin_center_overview(
     page.get_by_text("The numbers, day by day").click()
     expect(page.get_by_role("table", name="Requests to join per day, by outcome")).to_be_visible()
     audit(page, "admin-overview")
+
+
+def test_password_reset_page(live_server, page, audit):
+    page.goto(f"{live_server.url}/accounts/password/reset/")
+    expect(page.get_by_role("heading", name="Reset your password")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to sign in")).to_be_visible()
+    audit(page, "password-reset")
+
+
+def test_a_denied_requester_sees_the_outcome(
+    live_server, page, owner, requester, group, sign_in, audit
+):
+    from groups.models import JoinRequest
+
+    actions.deny_request(
+        JoinRequest.objects.get(requester=requester), actor=owner, reason="Launch team only"
+    )
+    sign_in(page, requester)
+    expect(page.get_by_role("heading", name="Recent decisions")).to_be_visible()
+    audit(page, "my-groups-recent-decisions")
+    page.goto(f"{live_server.url}/groups/{group.pk}/")
+    expect(page.get_by_text("Your last request")).to_be_visible()
+    audit(page, "group-last-decision")
