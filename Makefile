@@ -13,6 +13,8 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 # The demo: the web server and one background worker (docs/events.md); Ctrl-C stops both.
+# DEMO=1: the product's own error pages, on this machine only (accessportal/settings.py).
+run: export DEMO = 1
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo

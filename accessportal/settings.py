@@ -6,16 +6,23 @@ from pathlib import Path
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from accessportal.env import database_settings, email_settings, env_bool, env_list
+from accessportal.env import database_settings, email_settings, env_bool, env_int, env_list
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
-DEBUG = env_bool("DEBUG", default=True)
+# The demo (`make run` sets DEMO=1) runs as production does, with the product's own 403, 404
+# and 500 pages instead of Django's debug pages (which list every URL pattern), but on this
+# machine only: plain HTTP, the development key, static files straight from static/.
+DEMO = env_bool("DEMO", default=False)
+DEBUG = env_bool("DEBUG", default=not DEMO)
+LOCAL = DEBUG or DEMO  # served on this machine by `runserver`, not deployed
 LOCAL_HOSTS = ["127.0.0.1", "localhost", "[::1]", "testserver"]
-ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS if DEBUG else [])
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", LOCAL_HOSTS if LOCAL else [])
+if DEMO and set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
+    raise ImproperlyConfigured("DEMO=1 is for this machine only: set DEMO=0 to serve other hosts")
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:
-    if not DEBUG:
+    if not LOCAL:
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off")
     if set(ALLOWED_HOSTS) - set(LOCAL_HOSTS):
         raise ImproperlyConfigured(
@@ -60,6 +67,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    "tenants.web.PrivatePagesMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
@@ -117,6 +125,7 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "account_login"
 # django-allauth: email + password, no self sign-up (people come from the directory),
 # rate-limited failed logins, password reset by email.
 ACCOUNT_ADAPTER = "tenants.adapters.DirectoryAccountAdapter"
+ACCOUNT_FORMS = {"login": "tenants.adapters.SignInForm"}
 SOCIALACCOUNT_ADAPTER = "tenants.adapters.DirectorySocialAccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"email"}
@@ -127,6 +136,11 @@ ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("LOGIN_FAILED_RATE_LIMIT", "10/m/ip,5/5m/key"),
 }
+# The client's address that the limits count by. Behind a TLS proxy every request comes from
+# the proxy, so without these everyone would share one limit: trust the last N entries of
+# X-Forwarded-For (N = the proxies you run), or a header your proxy sets (README, deployment).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "").strip() or None
 # SSO: an organisation adds its OpenID Connect identity provider by configuration.
 SOCIALACCOUNT_EMAIL_AUTHENTICATION = True
 SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = True
@@ -170,6 +184,9 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# whitenoise serves static/ directly (no collectstatic) when running locally.
+WHITENOISE_USE_FINDERS = LOCAL
+WHITENOISE_AUTOREFRESH = LOCAL
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -200,17 +217,21 @@ X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_SECURE = not DEBUG
-CSRF_COOKIE_SECURE = not DEBUG
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not DEBUG)
+SESSION_COOKIE_SECURE = not LOCAL
+CSRF_COOKIE_SECURE = not LOCAL
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", default=not LOCAL)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
-SECURE_HSTS_PRELOAD = not DEBUG
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if LOCAL else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not LOCAL
+SECURE_HSTS_PRELOAD = not LOCAL
 
+# One console handler, on the root logger. Django's own "django" logger gets no handler of its
+# own (Django's default gives it a console handler when DEBUG is on, so every line, such as
+# runserver's "Watching for file changes", was printed twice); its records reach the root.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"handlers": [], "level": "INFO", "propagate": True}},
 }

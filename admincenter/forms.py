@@ -1,7 +1,6 @@
 """Admin center forms: validation only; views call actions."""
 
 from django import forms
-from django.core.exceptions import ValidationError
 
 from tenants.actors import Surface
 from tenants.models import EventKind, GeneralSettings, User
@@ -31,39 +30,23 @@ class GeneralSettingsForm(forms.Form):
         choices=GeneralSettings.OwnerAssigners.choices,
         widget=forms.RadioSelect,
     )
-    selected_owner_assigners = forms.CharField(
-        label="Selected users (emails, one per line)",
+    selected_owner_assigners = forms.ModelMultipleChoiceField(
+        label="Selected users",
+        queryset=User.objects.none(),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "olivia@contoso.example"}),
         help_text="With “Selected”, only these people may make another member a group owner.",
+        error_messages={
+            "invalid_choice": "%(value)s is not a person of your organisation.",
+            "invalid_pk_value": "“%(pk)s” is not a person of your organisation.",
+        },
     )
 
     def __init__(self, *args, tenant, **kwargs):
         super().__init__(*args, **kwargs)
-        self.tenant = tenant
-
-    def clean_selected_owner_assigners(self) -> list[User]:
-        raw = self.cleaned_data["selected_owner_assigners"]
-        if "\x00" in raw:
-            raise ValidationError("This field can't contain NUL characters.")
-        emails = list(
-            dict.fromkeys(
-                e.strip().lower() for e in raw.replace(",", "\n").splitlines() if e.strip()
-            )
-        )
-        people = list(User.objects.filter(tenant=self.tenant, email__in=emails, is_active=True))
-        unknown = sorted(set(emails) - {p.email for p in people})
-        if unknown:
-            raise ValidationError(f"Not active people of your organisation: {', '.join(unknown)}")
-        return people
-
-    def clean(self):
-        cleaned = super().clean()
-        if cleaned.get("owners_who_can_assign_owners") == "selected" and not cleaned.get(
-            "selected_owner_assigners"
-        ):
-            self.add_error("selected_owner_assigners", "With “Selected”, name at least one person.")
-        return cleaned
+        # Anyone of the tenant, as in Django admin: someone listed and later deactivated stays
+        # listed, so the unchanged form still saves. "Selected" needs one person: the action
+        # (tenants.actions.update_general_settings) says so, for every surface.
+        self.fields["selected_owner_assigners"].queryset = User.objects.filter(tenant=tenant)
 
 
 class UserChangeForm(forms.Form):
@@ -72,6 +55,8 @@ class UserChangeForm(forms.Form):
     is_active = forms.BooleanField(label="Active (can sign in)", required=False)
 
 
+DATE_SHOWN = "%-d %b %Y"  # 27 Nov 2026, as every page writes dates
+DATE_INPUTS = ["%d %b %Y", "%d %B %Y", "%Y-%m-%d"]
 FIRST_YEAR, LAST_YEAR = 1970, 9998  # beyond these, date arithmetic with time zones overflows
 
 
@@ -87,11 +72,20 @@ class AuditFilterForm(forms.Form):
     )
     group = forms.CharField(label="Target group (name)", required=False, max_length=256)
     person = forms.EmailField(label="Target person (email)", required=False)
+    # Text, not the browser's date picker (which shows mm/dd/yyyy to some): the pages' own
+    # format, 27 Nov 2026, and ISO 2026-11-27 are both understood.
     since = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="From",
+        required=False,
+        input_formats=DATE_INPUTS,
+        widget=forms.DateInput(format=DATE_SHOWN, attrs={"placeholder": "e.g. 1 Nov 2026"}),
+        help_text="A day, e.g. 1 Nov 2026",
     )
     until = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label="To",
+        required=False,
+        input_formats=DATE_INPUTS,
+        widget=forms.DateInput(format=DATE_SHOWN, attrs={"placeholder": "e.g. 30 Nov 2026"}),
     )
 
     def filters(self) -> AuditFilters:

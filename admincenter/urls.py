@@ -7,7 +7,7 @@ from applications.urls import application_patterns
 app_name = "admin_center"
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", views.overview, name="home"),
     path("settings/", views.general_settings, name="settings"),
     path("groups/", views.groups, name="groups"),
     path("groups/new/", views.create_group, name="create_group"),
@@ -24,6 +24,7 @@ urlpatterns = [
     path("requests/approve-selected/", views.approve_selected, name="approve_selected"),
     path("users/", views.users, name="users"),
     path("users/<int:pk>/", views.change_user, name="change_user"),
+    path("users/<int:pk>/email/", views.change_email, name="change_email"),
     path("applications/", application_views.admin_list, name="applications"),
     path("applications/", include(application_patterns(surface="admin_center"))),
     path("audit/", views.audit_log, name="audit"),

@@ -16,16 +16,18 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
+from admincenter import charts
 from admincenter.forms import AuditFilterForm, GeneralSettingsForm, UserChangeForm
 from groups import actions as group_actions
 from groups import selectors as group_selectors
 from groups import views as group_views
 from groups.forms import GroupForm, search_term
-from groups.models import GroupSource, GroupType, MembershipPolicy
+from groups.models import GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import Decider
 from tenants import actions
+from tenants import audit as audit_words
 from tenants import selectors as tenant_selectors
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
@@ -60,48 +62,102 @@ def _page(request: HttpRequest, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
-@require_GET
+REQUEST_SERIES = [
+    charts.Series(JoinRequest.Status.APPROVED, "Approved", "approved"),
+    charts.Series(JoinRequest.Status.DENIED, "Denied", "denied"),
+    charts.Series(JoinRequest.Status.EXPIRED, "Expired", "expired"),
+    charts.Series(JoinRequest.Status.PENDING, "Pending", "pending"),
+]
+OVERVIEW_DAYS = 30
+
+
+@require_safe
 @admin_center_view
-def home(request: HttpRequest) -> HttpResponse:
-    return redirect("admin_center:settings")
+def overview(request: HttpRequest) -> HttpResponse:
+    """The Admin center's home: the tenant at a glance, in pictures with their numbers.
+
+    Five queries whatever the tenant's size (tests/admincenter/test_overview.py).
+    """
+    tenant_id = request.user.tenant_id
+    now = timezone.now()
+    days = group_selectors.requests_per_day(
+        tenant_id, days=OVERVIEW_DAYS, today=timezone.localdate(now)
+    )
+    ages = group_selectors.pending_by_age(tenant_id, now=now)
+    types = group_selectors.ownership_by_type(tenant_id)
+    busiest = group_selectors.busiest_groups(tenant_id)
+    per_day = charts.stacked_columns(days, REQUEST_SERIES)
+    seats = tenant_selectors.premium_seats(request.user.tenant)
+    groups_url = reverse("admin_center:groups")
+    context = {
+        "tab": "overview",
+        "per_day": per_day,
+        "first_day": days[0][0],
+        "last_day": days[-1][0],
+        "legend": [(one, per_day.totals[one.key]) for one in REQUEST_SERIES],
+        "requests_total": sum(per_day.totals.values()),
+        "series": REQUEST_SERIES,
+        "day_rows": [(day, [counts[one.key] for one in REQUEST_SERIES]) for day, counts in days],
+        "ages": charts.bars(ages),
+        "pending_total": sum(count for _, count in ages),
+        "types": types,
+        "ownerless": charts.bars(
+            [(label, ownerless) for label, total, ownerless in types if total],
+            maximum=max((total for _, total, _ in types), default=0),
+        ),
+        "ownerless_total": sum(ownerless for _, _, ownerless in types),
+        "groups_total": sum(total for _, total, _ in types),
+        "ownerless_url": f"{groups_url}?ownerless=1",
+        "busiest": charts.bars(
+            [(name, count, reverse("group_detail", args=[pk])) for pk, name, count in busiest]
+        ),
+        "seats": seats,
+        "seats_row": charts.bars([("Used", seats.used)], maximum=max(seats.total, seats.used)),
+    }
+    return _render(request, "overview.html", context)
 
 
 # --- General settings ------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @admin_center_view
 def general_settings(request: HttpRequest) -> HttpResponse:
     tenant = request.user.tenant
     current = request.decider.settings
+    selected = tenant_selectors.selected_owner_assigners(current)
     initial = {name: getattr(current, name) for name in GeneralSettings.FIELDS}
-    initial["selected_owner_assigners"] = "\n".join(
-        tenant_selectors.selected_owner_assigner_emails(current)
-    )
+    initial["selected_owner_assigners"] = [person.pk for person in selected]
     form = GeneralSettingsForm(request.POST or None, initial=initial, tenant=tenant)
-    if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in GeneralSettings.FIELDS}
-        try:
-            actions.update_general_settings(
-                tenant,
-                actor=request.actor,
-                selected_owner_assigners=form.cleaned_data["selected_owner_assigners"],
-                **values,
-            )
-        except Refusal as refusal:
-            show_refusal(form, refusal)
-        else:
-            messages.success(
-                request, "General settings saved. They apply from everyone's next page."
-            )
-            return redirect("admin_center:settings")
-    return _render(request, "settings.html", {"form": form, "tab": "settings"})
+    if request.method == "POST":
+        if form.is_valid():
+            values = {name: form.cleaned_data[name] for name in GeneralSettings.FIELDS}
+            try:
+                actions.update_general_settings(
+                    tenant,
+                    actor=request.actor,
+                    selected_owner_assigners=list(form.cleaned_data["selected_owner_assigners"]),
+                    **values,
+                )
+            except Refusal as refusal:
+                show_refusal(form, refusal)
+            else:
+                messages.success(
+                    request, "General settings saved. They apply from everyone's next page."
+                )
+                return redirect("admin_center:settings")
+        # The chips show what was posted (the people of this tenant among it).
+        selected = tenant_selectors.people_by_ids(
+            tenant.pk, form["selected_owner_assigners"].value() or []
+        )
+    context = {"form": form, "tab": "settings", "selected_assigners": selected}
+    return _render(request, "settings.html", context)
 
 
 # --- Groups ----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def groups(request: HttpRequest) -> HttpResponse:
     filters = group_selectors.GroupFilters.from_query(request.GET, search=search_term(request.GET))
@@ -117,19 +173,16 @@ def groups(request: HttpRequest) -> HttpResponse:
     return _render(request, "groups.html", context)
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @admin_center_view
 def create_group(request: HttpRequest) -> HttpResponse:
     """Create as admin: source admin_center, so no owner is assigned automatically."""
     form = GroupForm(
-        request.POST or None, group_types=list(GroupType.values), submit_label="Create group"
+        request.POST or None,
+        group_types=list(GroupType.values),
+        submit_label="Create group",
+        default_policy_choice=True,
     )
-    form.fields["membership_policy"].required = False
-    form.fields[
-        "membership_policy"
-    ].help_text = "Leave as is for the default: security groups closed, Microsoft 365 groups open."
-    if request.method == "GET":
-        form.initial["membership_policy"] = None
     if request.method == "POST" and form.is_valid():
         try:
             group = group_actions.create_group(
@@ -158,7 +211,7 @@ ADMIN_CENTER_DECISIONS = group_views.DecisionUrls(
 )
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def requests(request: HttpRequest) -> HttpResponse:
     pending = group_selectors.requests_to_decide(request.user, decider=request.decider)
@@ -188,7 +241,7 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
 # --- Users -----------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def users(request: HttpRequest) -> HttpResponse:
     search = search_term(request.GET)
@@ -219,6 +272,20 @@ def change_user(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(back)
 
 
+@require_POST
+@admin_center_view
+def change_email(request: HttpRequest, pk: int) -> HttpResponse:
+    """A person's sign-in address (people can't change their own: it comes from here)."""
+    person = tenant_selectors.person(request.user.tenant_id, pk)
+    old_email = person.email
+    person = actions.change_email(
+        person, new_email=request.POST.get("email", ""), actor=request.actor
+    )
+    if person.email != old_email:
+        messages.success(request, f"{person.display_name} now signs in as {person.email}.")
+    return redirect(safe_next(request, reverse("admin_center:users")))
+
+
 # --- Audit log -------------------------------------------------------------------------------
 
 
@@ -232,22 +299,21 @@ def _audit_events(request: HttpRequest, form: AuditFilterForm):
     return tenant_selectors.audit_events(request.user.tenant_id, filters)
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     query = request.GET.copy()
     query.pop("page", None)
-    context = {
-        "tab": "audit",
-        "form": form,
-        "page": _page(request, _audit_events(request, form)),
-        "query": query.urlencode(),
-    }
+    page = _page(request, _audit_events(request, form))
+    for event in page:  # in plain words (tenants/audit.py)
+        event.target_text = audit_words.target(event)
+        event.details = audit_words.details(event)
+    context = {"tab": "audit", "form": form, "page": page, "query": query.urlencode()}
     return _render(request, "audit.html", context)
 
 
-@require_GET
+@require_safe
 @admin_center_view
 def audit_log_csv(request: HttpRequest):
     """Every filtered event, streamed row by row; no cap, flat memory."""

@@ -181,7 +181,7 @@ def changes(data: Schema) -> dict:
     values = data.model_dump(exclude_unset=True)
     for name, value in values.items():
         if value is None:
-            field = data.model_fields[name].alias or name
+            field = type(data).model_fields[name].alias or name
             raise Invalid(f"{field} can't be null: leave it out to keep it.", field=field)
     return values
 

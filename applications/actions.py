@@ -35,6 +35,7 @@ from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid
 from tenants.events import changes, record
 from tenants.models import EventKind, Tenant, User
+from tenants.text import clean_name, name_taken, unique_name_key
 
 ASSIGNABLE_GROUP_TYPES = (
     GroupType.SECURITY,
@@ -44,13 +45,8 @@ ASSIGNABLE_GROUP_TYPES = (
 
 
 def _clean_name(name: str) -> str:
-    return group_actions.clean_text(
-        " ".join((name or "").split()),
-        field="name",
-        label="Name",
-        max_length=NAME_MAX,
-        required=True,
-    )
+    """NFKC, whitespace folded; no invisible or direction-changing characters (tenants.text)."""
+    return clean_name(name, field="name", max_length=NAME_MAX)
 
 
 def _clean_description(description: str) -> str:
@@ -64,9 +60,13 @@ def _clean_description(description: str) -> str:
 
 
 def _name_taken(name: str) -> Conflict:
-    return Conflict(
-        f"An application named “{name}” already exists in your organisation.", field="name"
-    )
+    return name_taken(name, None, noun="application", field="name")
+
+
+def _unique_name_key(tenant_id: int, name: str, *, excluding: int | None = None) -> str:
+    """The name's look-alike key, unless another application of the tenant has it."""
+    others = Application.objects.filter(tenant_id=tenant_id).exclude(pk=excluding)
+    return unique_name_key(others, name, name_field="name", noun="application", field="name")
 
 
 def _lock(application: Application) -> Application:
@@ -119,13 +119,13 @@ def create_application(
         raise Invalid("An application belongs to a tenant: act as one of its global admins.")
     name, description = _clean_name(name), _clean_description(description)
     people = _same_tenant_people(owners, actor.tenant_id, field="owners")
-    if Application.objects.filter(tenant_id=actor.tenant_id, name__iexact=name).exists():
-        raise _name_taken(name)
+    key = _unique_name_key(actor.tenant_id, name)
     try:
         with transaction.atomic():
             application = Application.objects.create(
                 tenant_id=actor.tenant_id,
                 name=name,
+                name_key=key,
                 kind=kind,
                 description=description,
                 created_by=actor.user,
@@ -158,11 +158,7 @@ def update_application(application: Application, *, actor: Actor | User, **new_v
     require(actor, AppAction.MANAGE, application)
     if "name" in new_values:
         new_values["name"] = _clean_name(new_values["name"])
-        clash = Application.objects.filter(
-            tenant_id=application.tenant_id, name__iexact=new_values["name"]
-        ).exclude(pk=application.pk)
-        if clash.exists():
-            raise _name_taken(new_values["name"])
+        key = _unique_name_key(application.tenant_id, new_values["name"], excluding=application.pk)
     if "description" in new_values:
         new_values["description"] = _clean_description(new_values["description"])
     if new_values.get("kind", application.kind) not in ApplicationKind.values:
@@ -172,9 +168,13 @@ def update_application(application: Application, *, actor: Actor | User, **new_v
         return application
     for name, value in new_values.items():
         setattr(application, name, value)
+    saved = [*new_values, "updated_at"]
+    if "name" in new_values:
+        application.name_key = key
+        saved.append("name_key")
     try:
         with transaction.atomic():
-            application.save(update_fields=[*new_values, "updated_at"])
+            application.save(update_fields=saved)
     except IntegrityError:
         raise _name_taken(application.name) from None
     _record(EventKind.APPLICATION_UPDATED, application, actor=actor, data=diff)

@@ -8,7 +8,6 @@ that can alter it, so pages, My apps and provisioning read it directly (docs/acc
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 
 from groups.models import Group
 from tenants.models import Tenant
@@ -32,6 +31,8 @@ class PrincipalType(models.TextChoices):
 class Application(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="applications")
     name = models.CharField(max_length=NAME_MAX)
+    # What names are compared by: look-alikes share a key (tenants.text.name_key).
+    name_key = models.CharField(max_length=1024, editable=False)
     kind = models.CharField(max_length=20, choices=ApplicationKind.choices)
     description = models.CharField(max_length=DESCRIPTION_MAX, blank=True)
     created_by = models.ForeignKey(
@@ -43,7 +44,7 @@ class Application(models.Model):
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint("tenant", Lower("name"), name="application_name_unique"),
+            models.UniqueConstraint(fields=["tenant", "name_key"], name="application_name_unique"),
             models.CheckConstraint(
                 condition=models.Q(kind__in=ApplicationKind.values), name="application_kind_valid"
             ),

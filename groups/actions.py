@@ -24,6 +24,7 @@ from groups.models import (
     DESCRIPTION_MAX,
     DISPLAY_NAME_MAX,
     JUSTIFICATION_MAX,
+    OPEN_JOIN_REASON,
     SELF_SERVICE_TYPES,
     Group,
     GroupNesting,
@@ -39,8 +40,9 @@ from groups.selectors import AddMembersResult, classify_for_adding
 from tenants.actions import require_unique_external_id
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, Refusal
-from tenants.events import Change, changes, record, record_many
+from tenants.events import Change, changes, record, record_many, record_update
 from tenants.models import EventKind, Tenant, User
+from tenants.text import check_size, clean_name, name_taken, unique_name_key
 
 Pending = JoinRequest.Status.PENDING
 
@@ -52,20 +54,12 @@ def clean_text(
     value = (value or "").strip()
     if "\x00" in value:
         raise Invalid(f"{label} can't contain NUL characters.", field=field)
-    if required and not value:
-        raise Invalid(f"{label} is required.", field=field)
-    if len(value) > max_length:
-        raise Invalid(
-            f"{label} can be at most {max_length:,} characters (it has {len(value):,}).",
-            field=field,
-        )
-    return value
+    return check_size(value, field=field, label=label, max_length=max_length, required=required)
 
 
 def _clean_name(display_name: str) -> str:
-    return clean_text(
-        display_name, field="display_name", label="Name", max_length=DISPLAY_NAME_MAX, required=True
-    )
+    """NFKC, whitespace folded; no invisible or direction-changing characters (tenants.text)."""
+    return clean_name(display_name, field="display_name", max_length=DISPLAY_NAME_MAX)
 
 
 def _clean_description(description: str) -> str:
@@ -84,20 +78,16 @@ def _clean_reason(reason: str) -> str:
     )
 
 
-def _name_taken(display_name: str) -> Conflict:
-    return Conflict(
-        f"A group named “{display_name}” already exists in your organisation.", field="display_name"
+def _name_taken(display_name: str, existing: str | None = None) -> Conflict:
+    return name_taken(display_name, existing, noun="group", field="display_name")
+
+
+def _require_unique_name(tenant_id: int, display_name: str, *, excluding: int | None = None) -> str:
+    """The name's look-alike key, unless another group of the tenant has it (Conflict)."""
+    others = Group.objects.filter(tenant_id=tenant_id).exclude(pk=excluding)
+    return unique_name_key(
+        others, display_name, name_field="display_name", noun="group", field="display_name"
     )
-
-
-def _require_unique_name(
-    tenant_id: int, display_name: str, *, excluding: int | None = None
-) -> None:
-    clashes = Group.objects.filter(tenant_id=tenant_id, display_name__iexact=display_name)
-    if excluding is not None:
-        clashes = clashes.exclude(pk=excluding)
-    if clashes.exists():
-        raise _name_taken(display_name)
 
 
 def _group_snapshot(group: Group) -> dict:
@@ -182,7 +172,7 @@ def create_group(
         User.objects.select_for_update(no_key=True).filter(pk=actor.user.pk).first()
     Decider(actor).create(group_type=group_type, membership_policy=policy, source=source).require()
     initial_owners = {p.pk: p for p in _same_tenant_people(owners, actor.tenant_id, field="owners")}
-    _require_unique_name(actor.tenant_id, display_name)
+    key = _require_unique_name(actor.tenant_id, display_name)
     if creator_becomes_owner(source, actor):
         initial_owners.setdefault(actor.user.pk, actor.user)
     if len(initial_owners) > MAX_OWNERS_PER_GROUP:
@@ -192,6 +182,7 @@ def create_group(
             group = Group.objects.create(
                 tenant_id=actor.tenant_id,
                 display_name=display_name,
+                name_key=key,
                 description=description,
                 group_type=group_type,
                 source=source,
@@ -229,7 +220,7 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
     decider.can(Action.EDIT, group, use_annotation=False).require()
     if "display_name" in new_values:
         new_values["display_name"] = _clean_name(new_values["display_name"])
-        _require_unique_name(group.tenant_id, new_values["display_name"], excluding=group.pk)
+        key = _require_unique_name(group.tenant_id, new_values["display_name"], excluding=group.pk)
     if "description" in new_values:
         new_values["description"] = _clean_description(new_values["description"])
     if "external_id" in new_values:
@@ -251,18 +242,22 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
         return group
     for name, value in new_values.items():
         setattr(group, name, value)
+    saved = [*new_values, "updated_at"]
+    if "display_name" in diff:
+        group.name_key = key
+        saved.append("name_key")
     try:
         with transaction.atomic():
-            group.save(update_fields=[*new_values, "updated_at"])
+            group.save(update_fields=saved)
     except IntegrityError:  # a concurrent rename took the name between check and save
         raise _name_taken(group.display_name) from None
-    record(
+    record_update(
         EventKind.GROUP_UPDATED,
         actor=actor,
         tenant_id=group.tenant_id,
         target=group,
-        data=diff,
-        payload={"group_id": group.pk, "fields": sorted(diff)},
+        diff=diff,
+        group_id=group.pk,
     )
     return group
 
@@ -332,7 +327,7 @@ def request_to_join(group: Group, *, actor: Actor | User, justification: str = "
         requester=person,
         justification=justification,
         status=JoinRequest.Status.APPROVED if is_open else Pending,
-        decision_reason="Open group: approved automatically." if is_open else "",
+        decision_reason=OPEN_JOIN_REASON if is_open else "",
         decided_at=now if is_open else None,
     )
     if is_open:

@@ -29,6 +29,10 @@ def refuse_nul(value: str) -> None:
         raise ValidationError("This field can't contain NUL characters.")
 
 
+DEFAULT_POLICY = ""  # the creation defaults of the source and type (docs/creation-defaults.md)
+DEFAULT_POLICY_LABEL = "Default for its type: security groups closed, Microsoft 365 groups open"
+
+
 class GroupForm(forms.Form):
     """Create group / Edit group. The type field is offered only on create."""
 
@@ -54,12 +58,24 @@ class GroupForm(forms.Form):
         initial=MembershipPolicy.OPEN,
     )
 
-    def __init__(self, *args, group_types: list[str] | None = None, submit_label: str, **kwargs):
+    def __init__(
+        self,
+        *args,
+        group_types: list[str] | None = None,
+        submit_label: str,
+        default_policy_choice: bool = False,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         if group_types is None:
             del self.fields["group_type"]
         else:
             self.fields["group_type"].choices = [(t, GroupType(t).label) for t in group_types]
+        if default_policy_choice:  # the Admin center: the creation defaults, chosen up front
+            policy = self.fields["membership_policy"]
+            policy.choices = [(DEFAULT_POLICY, DEFAULT_POLICY_LABEL), *policy.choices]
+            policy.required = False
+            self.initial.setdefault("membership_policy", DEFAULT_POLICY)
         self.submit_label = submit_label
         self.helper = _helper()
 
@@ -108,9 +124,7 @@ class BulkMembersForm(forms.Form):
     emails = forms.CharField(
         label="Paste email addresses",
         required=False,
-        widget=forms.Textarea(
-            attrs={"rows": 6, "placeholder": "ana@contoso.example\nbo@contoso.example"}
-        ),
+        widget=forms.Textarea(attrs={"rows": 6, "placeholder": "ana@example.com\nbo@example.com"}),
         help_text="One per line, or separated by commas or semicolons.",
         validators=[refuse_nul],
     )

@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
 
 from tenants.models import Tenant
 
@@ -43,6 +42,10 @@ class MembershipVia(models.TextChoices):
     SYSTEM = "system", "Added by a SCIM client or the system"
 
 
+# The decision reason of a join to an open group (a request approved at once, by nobody).
+OPEN_JOIN_REASON = "Open group: approved automatically."
+
+
 class RequestStatus(models.TextChoices):
     PENDING = "pending", "Pending"
     APPROVED = "approved", "Approved"
@@ -58,6 +61,9 @@ def _valid(field: str, choices: type[models.TextChoices]) -> models.Q:
 class Group(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="groups")
     display_name = models.CharField(max_length=DISPLAY_NAME_MAX)
+    # What names are compared by (tenants.text.name_key): look-alikes share a key, and a key
+    # is unique per tenant. Set by groups.actions with the name.
+    name_key = models.CharField(max_length=4 * DISPLAY_NAME_MAX, editable=False)
     description = models.CharField(max_length=DESCRIPTION_MAX, blank=True)
     group_type = models.CharField(max_length=30, choices=GroupType.choices)
     source = models.CharField(max_length=20, choices=GroupSource.choices)
@@ -79,7 +85,7 @@ class Group(models.Model):
         ordering = ["display_name", "id"]
         constraints = [
             models.UniqueConstraint(
-                "tenant", Lower("display_name"), name="group_display_name_unique_per_tenant"
+                fields=["tenant", "name_key"], name="group_name_key_unique_per_tenant"
             ),
             models.UniqueConstraint(
                 fields=["tenant", "external_id"],

@@ -58,6 +58,11 @@ class Reason:
     )
     PERSON_ONLY = "Only a person can join or leave a group."
     JOIN_LICENSE = "Requesting to join a group needs a Premium license, and you don't have one."
+    JOIN_OPEN_LICENSE = "Joining a group needs a Premium license, and you don't have one."
+    WAITING_FOR_OWNERS = "An owner of the group will approve or deny it."
+    WAITING_FOR_ADMINS = (
+        "A global admin will approve or deny it: owners don't manage requests in your organisation."
+    )
     REQUESTS_OFF = (
         f'This group accepts no new requests: the General setting "{SETTING_REQUESTS}" is No.'
     )
@@ -238,12 +243,15 @@ def _group_rules(actor: Actor, action: str, settings: GeneralSettings | None) ->
                     headline=Reason.CLOSED_HEADLINE,
                 ),
             ]
-            if not admin:
-                rules.append(Rule(user.has_premium_license, Reason.JOIN_LICENSE))
-                if not settings.owners_can_manage_requests:
-                    rules.append(
-                        Rule(Q(membership_policy=MembershipPolicy.OPEN), Reason.REQUESTS_OFF)
-                    )
+            if not admin and not user.has_premium_license:
+                # Joining an open group is a join, not a request: the reason says which.
+                open_group = Q(membership_policy=MembershipPolicy.OPEN)
+                rules += [
+                    Rule(~open_group, Reason.JOIN_OPEN_LICENSE),
+                    Rule(open_group, Reason.JOIN_LICENSE),
+                ]
+            if not admin and not settings.owners_can_manage_requests:
+                rules.append(Rule(Q(membership_policy=MembershipPolicy.OPEN), Reason.REQUESTS_OFF))
         case Action.LEAVE:
             if user is None:
                 return [*rules, Rule(False, Reason.PERSON_ONLY)]
@@ -403,6 +411,12 @@ class Decider:
         if not self.groups_panel():
             return False
         return self.actor.administers_tenant or Ownership.objects.filter(user=self.user).exists()
+
+    def request_waits_for(self) -> str:
+        """Who will decide a pending request, in words (My groups, the group page)."""
+        if self.settings.owners_can_manage_requests:
+            return Reason.WAITING_FOR_OWNERS
+        return Reason.WAITING_FOR_ADMINS
 
     def for_every_group(self, action: str) -> Decision:
         """The action's refusal that holds whatever the group (a setting, a license), if any.

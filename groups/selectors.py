@@ -5,12 +5,27 @@ The panel, the Admin center and (later) the API call these; views hold no querie
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncDate
+from django.utils import timezone
 
 from groups.models import (
     NESTABLE_TYPES,
+    OPEN_JOIN_REASON,
     Group,
     GroupSource,
     GroupType,
@@ -71,6 +86,7 @@ class GroupFilters:
     policy: str = ""
     source: str = ""
     ownerless: bool = False
+    can_join: bool = False  # Discover's "Only groups I can join"
 
     @classmethod
     def from_query(cls, params, *, search: str) -> "GroupFilters":
@@ -84,6 +100,7 @@ class GroupFilters:
             policy=choice("policy", MembershipPolicy.values),
             source=choice("source", GroupSource.values),
             ownerless=params.get("ownerless") == "1",
+            can_join=params.get("join") == "1",
         )
 
     def apply(self, groups: QuerySet) -> QuerySet:
@@ -102,13 +119,27 @@ class GroupFilters:
         return groups
 
 
+JOINABLE = {f"_policy_{Action.JOIN}": -1}  # the JOIN decision's column: no rule failed
+
+
 def directory(
     viewer: User, *, filters: GroupFilters = GroupFilters(), decider: Decider | None = None
 ) -> QuerySet:
-    """Discover groups: visible groups filtered and annotated with what the viewer can do."""
+    """Discover groups: visible groups filtered and annotated with what the viewer can do.
+
+    Groups the viewer may join (or is in) come first, then the rest (closed groups, types
+    without self-service, a license or setting missing), each part by name. The order is
+    computed from the row's own columns, so it costs no extra query.
+    """
     decider = _decider(viewer, decider)
     groups = decider.annotate(filters.apply(visible_groups(viewer, decider=decider)), ROW_ACTIONS)
-    return with_owners(with_viewer_status(groups, viewer)).order_by("display_name", "id")
+    groups = with_viewer_status(groups, viewer)
+    if filters.can_join:
+        groups = groups.filter(**JOINABLE, viewer_is_member=False, viewer_pending=False)
+    groups = groups.alias(
+        can_act=Case(When(**JOINABLE, then=Value(0)), default=Value(1), output_field=IntegerField())
+    )
+    return with_owners(groups).order_by("can_act", "display_name", "id")
 
 
 def admin_directory(viewer: User, *, filters: GroupFilters, decider: Decider) -> QuerySet:
@@ -179,8 +210,36 @@ def pending_requests_of_group(group: Group, viewer: User, *, decider: Decider) -
     )
 
 
-def my_pending_request(group: Group, viewer: User) -> JoinRequest | None:
-    return JoinRequest.objects.filter(group=group, requester=viewer, status=Pending).first()
+# A join to an open group is a request approved at once: not a decision anyone waited for.
+OPEN_JOINS = Q(
+    status=JoinRequest.Status.APPROVED, decided_by=None, decision_reason=OPEN_JOIN_REASON
+)
+
+
+def my_latest_request(group: Group, viewer: User) -> JoinRequest | None:
+    """The viewer's newest request to join this group, pending or decided (open joins aside).
+
+    A pending request is always the newest: a new one can only follow a decided one.
+    """
+    return (
+        JoinRequest.objects.filter(group=group, requester=viewer)
+        .exclude(OPEN_JOINS)
+        .select_related("decided_by")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def my_recent_decisions(viewer: User, *, limit: int = 5) -> QuerySet:
+    """My groups' "Recent decisions": the viewer's requests approved, denied, cancelled or
+    expired, newest first, with who decided and why (open joins aside)."""
+    return (
+        JoinRequest.objects.filter(requester=viewer, group__tenant_id=viewer.tenant_id)
+        .exclude(status=Pending)
+        .exclude(OPEN_JOINS)
+        .select_related("group", "decided_by")
+        .order_by("-decided_at", "-id")[:limit]
+    )
 
 
 def recently_decided(viewer: User, *, decider: Decider, limit: int = 10) -> QuerySet:
@@ -309,5 +368,94 @@ def people_by_ids(viewer: User, ids: Iterable[int]) -> list[User]:
     return list(User.objects.filter(pk__in=list(ids), tenant_id=viewer.tenant_id))
 
 
+def already_in(group: Group, people: list[User], *, owners: bool = False) -> set[int]:
+    """Which of these people are already the group's members (or owners): one query."""
+    rows = Ownership.objects if owners else Membership.objects
+    return set(rows.filter(group=group, user__in=people).values_list("user_id", flat=True))
+
+
 def person_by_email(viewer: User, email: str) -> User | None:
     return User.objects.filter(email=email, tenant_id=viewer.tenant_id).first()
+
+
+# --- The Admin center's Overview: a fixed number of queries whatever the tenant's size --------
+
+OUTCOMES = (
+    JoinRequest.Status.APPROVED,
+    JoinRequest.Status.DENIED,
+    JoinRequest.Status.EXPIRED,
+    JoinRequest.Status.PENDING,
+)
+# How long pending requests have waited: (label, at least, less than) in days.
+AGE_BUCKETS = (
+    ("Under a day", 0, 1),
+    ("1–3 days", 1, 3),
+    ("3–7 days", 3, 7),
+    ("1–2 weeks", 7, 14),
+    ("2–4 weeks", 14, 28),
+    ("4 weeks or more", 28, None),
+)
+
+
+def requests_per_day(tenant_id: int, *, days: int, today: date) -> list[tuple[date, dict]]:
+    """Requests to join made on each of the last `days` days, counted by their outcome so far
+    (approved, denied, expired, still pending). Open joins and cancelled requests aren't
+    counted. One query."""
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, timezone.get_current_timezone())
+    rows = (
+        JoinRequest.objects.filter(
+            group__tenant_id=tenant_id, created_at__gte=start, status__in=OUTCOMES
+        )
+        .exclude(OPEN_JOINS)
+        .annotate(day=TruncDate("created_at"))
+        .values("day", "status")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    counts = {first + timedelta(days=n): dict.fromkeys(OUTCOMES, 0) for n in range(days)}
+    for row in rows:
+        if row["day"] in counts:
+            counts[row["day"]][row["status"]] = row["count"]
+    return list(counts.items())
+
+
+def pending_by_age(tenant_id: int, *, now: datetime) -> list[tuple[str, int]]:
+    """How many pending requests have waited how long (AGE_BUCKETS). One query."""
+    buckets = {}
+    for index, (_, at_least, less_than) in enumerate(AGE_BUCKETS):
+        waited = Q(created_at__lte=now - timedelta(days=at_least))
+        if less_than is not None:
+            waited &= Q(created_at__gt=now - timedelta(days=less_than))
+        buckets[f"bucket_{index}"] = Count("pk", filter=waited)
+    counts = JoinRequest.objects.filter(group__tenant_id=tenant_id, status=Pending).aggregate(
+        **buckets
+    )
+    return [(label, counts[f"bucket_{n}"]) for n, (label, _, _) in enumerate(AGE_BUCKETS)]
+
+
+def ownership_by_type(tenant_id: int) -> list[tuple[str, int, int]]:
+    """(type label, groups, groups without an owner) for each group type. One query."""
+    has_owner = Exists(Ownership.objects.filter(group=OuterRef("pk")))
+    rows = {
+        row["group_type"]: row
+        for row in Group.objects.filter(tenant_id=tenant_id)
+        .values("group_type")
+        .annotate(total=Count("pk"), ownerless=Count("pk", filter=~Q(has_owner)))
+        .order_by()
+    }
+    return [
+        (label, rows.get(value, {}).get("total", 0), rows.get(value, {}).get("ownerless", 0))
+        for value, label in GroupType.choices
+    ]
+
+
+def busiest_groups(tenant_id: int, *, limit: int = 5) -> list[tuple[int, str, int]]:
+    """The groups with the most pending requests: (id, name, pending). One query."""
+    rows = (
+        JoinRequest.objects.filter(group__tenant_id=tenant_id, status=Pending)
+        .values("group_id", "group__display_name")
+        .annotate(pending=Count("pk"))
+        .order_by("-pending", "group__display_name")[:limit]
+    )
+    return [(row["group_id"], row["group__display_name"], row["pending"]) for row in rows]

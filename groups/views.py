@@ -7,16 +7,16 @@ tenants.web.RefusalMiddleware (message, HTMX partial or error page); forms catch
 them next to the field.
 """
 
-import re
 from dataclasses import dataclass
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from groups import actions, extensions, selectors
@@ -27,7 +27,7 @@ from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import Invalid, NotFound, Refusal
 from tenants.models import User
-from tenants.text import is_email
+from tenants.text import is_email, is_id
 from tenants.web import acting_person, safe_next, show_refusal
 
 PAGE_SIZE = 25
@@ -66,12 +66,9 @@ def _page(request: HttpRequest, queryset, *, size: int = PAGE_SIZE, param: str =
     return Paginator(queryset, size).get_page(request.GET.get(param))
 
 
-ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within a 64-bit id
-
-
 def _posted_ids(request: HttpRequest, field: str) -> list[int]:
     """The well-formed ids posted in `field`; anything else is ignored."""
-    return [int(value) for value in request.POST.getlist(field) if ID.fullmatch(value)]
+    return [int(value) for value in request.POST.getlist(field) if is_id(value)]
 
 
 def _full_or_partial(request: HttpRequest, template: str, partial: str) -> str:
@@ -102,7 +99,7 @@ def _back_to_group(request: HttpRequest, pk: int) -> HttpResponse:
 # --- My groups -------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def my_groups(request: HttpRequest) -> HttpResponse:
     decider = _with_decider(request)
     panel = decider.groups_panel()
@@ -120,9 +117,12 @@ def my_groups(request: HttpRequest) -> HttpResponse:
             ),
             "joined": joined,
             "pending": selectors.my_pending_requests(request.user, decider=decider),
+            "recent_decisions": selectors.my_recent_decisions(request.user),
             "can_create_any": bool(decider.creatable_types()),
             "sections": extensions.my_groups_sections(request),
         }
+        if context["pending"]:
+            context["waits_for"] = decider.request_waits_for()
     return render(request, "groups/my_groups.html", context)
 
 
@@ -138,7 +138,7 @@ class GroupRow:
     leave: Decision
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @groups_panel
 def discover_groups(request: HttpRequest) -> HttpResponse:
@@ -163,7 +163,7 @@ def discover_groups(request: HttpRequest) -> HttpResponse:
 # --- Create and edit -------------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @groups_panel
 def create_group(request: HttpRequest) -> HttpResponse:
     """Create group. The action decides (setting, license, limit); a refusal is a form error."""
@@ -188,7 +188,7 @@ def create_group(request: HttpRequest) -> HttpResponse:
     return render(request, "groups/group_form.html", {"form": form, "title": "Create group"})
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @groups_panel
 def edit_group(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.EDIT)
@@ -228,6 +228,8 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
     can = {action.value: decider.can(action, group) for action in GROUP_PAGE_ACTIONS}
     can["nest"] = can["manage_members"] and nests(group)
     owners = list(selectors.group_owners(group))
+    latest = selectors.my_latest_request(group, request.user)
+    pending = latest is not None and latest.status == JoinRequest.Status.PENDING
     context = {
         "group": group,
         "can": can,
@@ -235,19 +237,27 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
         "can_remove_owner": can["manage_owners"]
         and decider.remove_owner(group, owner_count=len(owners)),
         "join_form": join_form or JoinForm(),
-        "my_request": selectors.my_pending_request(group, request.user),
+        "my_request": latest if pending else None,
+        "my_last_decision": None if pending else latest,
+        "waits_for": decider.request_waits_for() if pending else "",
+        "owners_picker_query": picker_query(group, "owners"),
     }
     if can["view_members"]:
         context |= _members_context(request, group)
     if can["view_requests"]:
-        context["group_requests"] = selectors.pending_requests_of_group(
-            group, request.user, decider=decider
-        )[:50]
+        group_requests = list(
+            selectors.pending_requests_of_group(group, request.user, decider=decider)[:50]
+        )
+        # An open group has no requests to decide: no section (and no "you can't approve").
+        context["show_requests"] = bool(group_requests) or (
+            group.membership_policy == MembershipPolicy.OWNER_APPROVAL
+        )
+        context["group_requests"] = group_requests
     context["sections"] = extensions.group_page_sections(request, group, can)
     return render(request, "groups/group_detail.html", context)
 
 
-@require_GET
+@require_safe
 @groups_panel
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return _group_page(request, pk)
@@ -263,7 +273,7 @@ def _members_context(request: HttpRequest, group: Group) -> dict:
     }
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 @groups_panel
 def group_members(request: HttpRequest, pk: int) -> HttpResponse:
@@ -277,7 +287,7 @@ def group_members(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{reverse('group_detail', args=[pk])}?mq={context['mq']}")
 
 
-@require_GET
+@require_safe
 @groups_panel
 def export_members(request: HttpRequest, pk: int) -> StreamingHttpResponse:
     """Members as CSV, streamed (the list can be large)."""
@@ -403,7 +413,7 @@ def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse
 # --- Approvals -------------------------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 @groups_panel
 def approvals(request: HttpRequest) -> HttpResponse:
     decider = request.decider
@@ -452,13 +462,13 @@ def approve_selected(request: HttpRequest) -> HttpResponse:
 # --- Members and owners (owners' tools) ------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @groups_panel
 def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     """Add members: pick people, or paste/upload many → preview → confirm."""
     group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     if request.method == "POST" and "confirm" in request.POST:
-        people = selectors.people_by_ids(request.user, _posted_ids(request, "user"))
+        people = _picked_people(request, typed_field="q")
         if not people:
             messages.error(request, "Select at least one person to add.")
             return redirect("add_members", pk=group.pk)
@@ -468,9 +478,33 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     preview = None
     if request.method == "POST" and form.is_valid():
         preview = selectors.preview_add_members(group, request.user, form.cleaned_data["entries"])
-    return render(
-        request, "groups/add_members.html", {"group": group, "form": form, "preview": preview}
-    )
+    context = {
+        "group": group,
+        "form": form,
+        "preview": preview,
+        "picker_query": picker_query(group, "members"),
+    }
+    return render(request, "groups/add_members.html", context)
+
+
+def picker_query(group: Group, mark: str) -> str:
+    """The people picker's search query that marks the group's members or owners."""
+    return f"?{urlencode({'group': group.pk, 'mark': mark})}"
+
+
+def _picked_people(request: HttpRequest, *, typed_field: str) -> list[User]:
+    """The people picker's choice: its chips (`user` ids of the viewer's tenant) or, without
+    JavaScript, one email address typed in its search box (`typed_field`)."""
+    people = selectors.people_by_ids(request.user, _posted_ids(request, "user"))
+    typed = request.POST.get(typed_field, "").strip().lower()
+    if people or not typed:
+        return people
+    person = selectors.person_by_email(request.user, typed) if is_email(typed) else None
+    if person is None:
+        raise Invalid(
+            f"No one in your organisation has the email address “{typed}”.", field=typed_field
+        )
+    return [person]
 
 
 def _report_added(request: HttpRequest, result: selectors.AddMembersResult) -> None:
@@ -486,7 +520,7 @@ def _report_added(request: HttpRequest, result: selectors.AddMembersResult) -> N
 def _posted_person(request: HttpRequest) -> User:
     """The person named by the form's `user` field, from the viewer's tenant (else 404)."""
     user_id = request.POST.get("user", "")
-    people = selectors.people_by_ids(request.user, [int(user_id)] if ID.fullmatch(user_id) else [])
+    people = selectors.people_by_ids(request.user, [int(user_id)] if is_id(user_id) else [])
     if not people:
         raise Http404("No such person in your organisation.")
     return people[0]
@@ -505,15 +539,22 @@ def remove_member(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 @groups_panel
 def add_owner(request: HttpRequest, pk: int) -> HttpResponse:
+    """Add owners: everyone picked becomes an owner; each refusal is its own message."""
     group = _group_for(request, pk, require=Action.MANAGE_OWNERS)
-    email = request.POST.get("email", "").strip().lower()
-    person = selectors.person_by_email(request.user, email) if is_email(email) else None
-    if person is None:
-        raise Invalid(
-            f"No one in your organisation has the email address “{email}”.", field="email"
-        )
-    actions.add_owner(group, actor=request.actor, person=person)
-    messages.success(request, f"{person.display_name} is now an owner.")
+    people = _picked_people(request, typed_field="email")
+    if not people:
+        raise Invalid("Pick at least one person to make an owner.", field="email")
+    added = []
+    for person in people:
+        try:
+            actions.add_owner(group, actor=request.actor, person=person)
+        except Refusal as refusal:
+            messages.error(request, f"{person.display_name}: {refusal.message}")
+        else:
+            added.append(person.display_name)
+    if added:
+        names = ", ".join(added)
+        messages.success(request, f"{names} {'is' if len(added) == 1 else 'are'} now an owner.")
     return _back_to_group(request, pk)
 
 
@@ -527,22 +568,43 @@ def remove_owner(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_group(request, pk)
 
 
-@require_GET
+PICKER_MARKS = {
+    # ?mark=…: who is marked in the results, and what they may see to be marked
+    "members": (Action.VIEW_MEMBERS, "Already a member"),
+    "owners": (Action.VIEW, "Already an owner"),
+}
+
+
+@require_safe
 @groups_panel
 def people_search(request: HttpRequest) -> HttpResponse:
-    """People picker autocomplete: the viewer's tenant directory, 10 at a time."""
+    """The people picker's results: the viewer's tenant directory, 10 at a time, each with an
+    Add button; with `group` and `mark`, its members (or owners) are marked and not offered.
+    With `as=options`, the same people as <option>s for a <datalist>."""
     # The typed text arrives under the input's own name (q, email or person).
     search = next(
         (term for name in ("q", "email", "person") if (term := search_term(request.GET, name))), ""
     )
-    people = selectors.tenant_people(request.user, search=search)[:10] if len(search) >= 2 else []
-    field = request.GET.get("field", "email")
-    return render(
-        request, "groups/people_options.html", {"people": people, "q": search, "field": field}
+    people = (
+        list(selectors.tenant_people(request.user, search=search)[:10]) if len(search) >= 2 else []
     )
+    if request.GET.get("as") == "options":  # <option>s for a <datalist> (one person per field)
+        return render(request, "groups/people_datalist.html", {"people": people})
+    mark = PICKER_MARKS.get(request.GET.get("mark", ""))
+    group_id = request.GET.get("group", "")
+    already: set[int] = set()
+    if mark and people and is_id(group_id):
+        group = _group_for(request, int(group_id), require=mark[0])
+        already = selectors.already_in(group, people, owners=mark is PICKER_MARKS["owners"])
+    context = {
+        "people": [(person, person.pk in already) for person in people],
+        "q": search,
+        "already_label": mark[1] if mark else "",
+    }
+    return render(request, "groups/people_options.html", context)
 
 
-@require_GET
+@require_safe
 @groups_panel
 def group_options(request: HttpRequest) -> HttpResponse:
     """Group names for a <datalist> (nesting a group, giving a group access); `nestable=1`

@@ -331,9 +331,11 @@ def _create_user(request: HttpRequest, wanted: ScimUser) -> User:
 
 def _apply_user(request: HttpRequest, person: User, wanted: ScimUser) -> User:
     """Make the person what the resource says (only what changed, through update_user)."""
-    values = {}
     if wanted.user_name and wanted.user_name.strip().lower() != person.email:
-        values["email"] = wanted.user_name.strip()
+        person = tenant_actions.change_email(
+            person, new_email=wanted.user_name.strip(), actor=request.actor
+        )
+    values = {}
     if wanted.display_name is not None and wanted.display_name != person.display_name:
         values["display_name"] = wanted.display_name
     if (wanted.external_id or "") != person.external_id:

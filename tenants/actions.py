@@ -13,14 +13,21 @@ from django.db import IntegrityError, transaction
 
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, NotAllowed
-from tenants.events import changes, prepare, record
-from tenants.models import EventKind, GeneralSettings, Tenant, User
+from tenants.events import changes, prepare, record, record_update
+from tenants.models import EventKind, GeneralSettings, Tenant, User, sync_email_addresses
 from tenants.permissions import OWN_STANDING, may_change_standing, require_administer
+
+EMAIL_MAX = User._meta.get_field("email").max_length  # 254, as RFC 5321 allows
 
 
 def clean_email(email: str, *, field: str = "email") -> str:
     """A trimmed, lower-cased email address, or Invalid naming the field."""
     email = (email or "").strip().lower()
+    if len(email) > EMAIL_MAX:
+        raise Invalid(
+            f"An email address can be at most {EMAIL_MAX} characters (this one has {len(email)}).",
+            field=field,
+        )
     try:
         validate_email(email)
     except ValidationError:
@@ -28,6 +35,10 @@ def clean_email(email: str, *, field: str = "email") -> str:
             f"{email or 'An empty value'!s} is not a valid email address.", field=field
         ) from None
     return email
+
+
+def _email_taken(email: str, *, field: str = "email") -> Conflict:
+    return Conflict(f"A user with the email {email} already exists.", field=field)
 
 
 @transaction.atomic
@@ -69,6 +80,51 @@ def create_tenant(
     return tenant
 
 
+TENANT_EDITABLE_FIELDS = ("name", "premium_seats")
+
+
+@transaction.atomic
+def update_tenant(tenant: Tenant, *, actor: Actor | User, **new_values: Any) -> Tenant:
+    """The operator renames a tenant or changes its number of Premium seats (Django admin).
+
+    The seats can't go below the seats in use: the refusal gives the count.
+    """
+    actor = as_actor(actor)
+    if not actor.is_operator:
+        raise NotAllowed("Only the operator can change a tenant.")
+    unknown = set(new_values) - set(TENANT_EDITABLE_FIELDS)
+    if unknown:
+        raise Invalid(f"These tenant fields can't be changed: {', '.join(sorted(unknown))}.")
+    locked = Tenant.objects.select_for_update().get(pk=tenant.pk)  # as licensing does
+    if "name" in new_values:
+        new_values["name"] = (new_values["name"] or "").strip()
+        if not new_values["name"]:
+            raise Invalid("A tenant needs a name.", field="name")
+        if Tenant.objects.filter(name__iexact=new_values["name"]).exclude(pk=locked.pk).exists():
+            raise Conflict(f"A tenant named {new_values['name']!r} already exists.", field="name")
+    if "premium_seats" in new_values:
+        seats = new_values["premium_seats"]
+        if not isinstance(seats, int) or isinstance(seats, bool) or seats < 0:
+            raise Invalid("Premium seats must be a whole number, 0 or more.", field="premium_seats")
+        used = locked.premium_seat_holders().count()
+        if seats < used:
+            raise Conflict(
+                f"{used} Premium seat{'s are' if used != 1 else ' is'} in use in {locked}: "
+                f"the total can't be lower. Remove licenses first, or keep at least {used}.",
+                field="premium_seats",
+            )
+    diff = changes({name: getattr(locked, name) for name in new_values}, new_values)
+    if not diff:
+        return locked
+    for name, value in new_values.items():
+        setattr(locked, name, value)
+    locked.save(update_fields=list(new_values))
+    record_update(
+        EventKind.TENANT_UPDATED, actor=actor, tenant_id=locked.pk, target=locked, diff=diff
+    )
+    return locked
+
+
 def _insert_user(
     *, tenant: Tenant, email: str, display_name: str, role: str, premium: bool, password: str | None
 ) -> User:
@@ -76,7 +132,7 @@ def _insert_user(
     if role not in User.Role.values:
         raise Invalid(f"{role!r} is not a role (member or global_admin).", field="role")
     if User.objects.filter(email__iexact=email).exists():
-        raise Conflict(f"A user with the email {email} already exists.", field="email")
+        raise _email_taken(email)
     if premium:
         _require_premium_seat(tenant)
     user = User(
@@ -88,6 +144,7 @@ def _insert_user(
     )
     user.set_password(password)  # None leaves an unusable password (SSO or reset by email).
     user.save()
+    sync_email_addresses(user)
     return user
 
 
@@ -118,7 +175,7 @@ def create_user(
     if tenant is None:
         raise Invalid("Choose the user's tenant.", field="tenant")
     require_administer(actor, tenant)
-    Tenant.objects.select_for_update().get(pk=tenant.pk)  # serialise seat counting
+    tenant = Tenant.objects.select_for_update().get(pk=tenant.pk)  # serialise seat counting
     try:
         with transaction.atomic():
             user = _insert_user(
@@ -130,7 +187,7 @@ def create_user(
                 password=password,
             )
     except IntegrityError:  # the same email created at the same moment elsewhere
-        raise Conflict(f"A user with the email {email} already exists.", field="email") from None
+        raise _email_taken(email) from None
     record(
         EventKind.USER_CREATED,
         actor=actor,
@@ -155,7 +212,6 @@ USER_EDITABLE_FIELDS = (
     "has_premium_license",
     "is_active",
     "external_id",
-    "email",
 )
 
 
@@ -186,12 +242,6 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     if "external_id" in new_values:
         new_values["external_id"] = (new_values["external_id"] or "").strip()[:255]
         require_unique_external_id(User, locked.tenant_id, new_values["external_id"], locked.pk)
-    if "email" in new_values:
-        new_values["email"] = clean_email(new_values["email"])
-        if User.objects.filter(email__iexact=new_values["email"]).exclude(pk=locked.pk).exists():
-            raise Conflict(
-                f"A user with the email {new_values['email']} already exists.", field="email"
-            )
     changes_own_standing = new_values.get("role", locked.role) != locked.role or not new_values.get(
         "is_active", True
     )
@@ -213,13 +263,50 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     kind = EventKind.USER_UPDATED
     if "is_active" in diff:
         kind = EventKind.USER_REACTIVATED if locked.is_active else EventKind.USER_DEACTIVATED
-    record(
-        kind,
+    record_update(
+        kind, actor=actor, tenant_id=locked.tenant_id, target=locked, diff=diff, user_id=locked.pk
+    )
+    return locked
+
+
+@transaction.atomic
+def change_email(user: User, *, new_email: str, actor: Actor | User) -> User:
+    """Change the address a person signs in with (global admins of their tenant, the CLI).
+
+    People can't change their own address (allauth's email management is switched off):
+    addresses come from the directory. allauth's EmailAddress rows follow (one, primary,
+    verified), so password reset mail goes to the new address only; outstanding reset links
+    stop working (Django's reset tokens include the address).
+    """
+    actor = as_actor(actor)
+    locked = (
+        User.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("tenant")
+        .get(pk=user.pk)
+    )
+    if locked.tenant is None:
+        raise NotAllowed("The operator's address is changed with Django's own tools.")
+    require_administer(actor, locked.tenant)
+    new_email = clean_email(new_email)
+    old_email = locked.email
+    if new_email == old_email:
+        return locked
+    if User.objects.filter(email__iexact=new_email).exclude(pk=locked.pk).exists():
+        raise _email_taken(new_email)
+    locked.email = new_email
+    try:
+        with transaction.atomic():
+            locked.save(update_fields=["email"])
+            sync_email_addresses(locked)
+    except IntegrityError:  # taken at the same moment elsewhere
+        raise _email_taken(new_email) from None
+    record_update(
+        EventKind.USER_EMAIL_CHANGED,
         actor=actor,
         tenant_id=locked.tenant_id,
         target=locked,
-        data=diff,
-        payload={"user_id": locked.pk, "fields": sorted(diff)},
+        diff=changes({"email": old_email}, {"email": new_email}),
+        user_id=locked.pk,
     )
     return locked
 
@@ -256,6 +343,15 @@ def update_general_settings(
             settings.selected_owner_assigners.values_list("email", flat=True)
         )
         after["selected_owner_assigners"] = sorted(p.email for p in selected_owner_assigners)
+    if choice == GeneralSettings.OwnerAssigners.SELECTED and not (
+        selected_owner_assigners
+        if selected_owner_assigners is not None
+        else settings.selected_owner_assigners.exists()
+    ):
+        raise Invalid(
+            "With “Selected”, name at least one person who may make someone a group owner.",
+            field="selected_owner_assigners",
+        )
     diff = changes(before, after)
     if not diff:
         return settings
@@ -264,13 +360,12 @@ def update_general_settings(
     settings.save()
     if selected_owner_assigners is not None:
         settings.selected_owner_assigners.set(selected_owner_assigners)
-    record(
+    record_update(
         EventKind.SETTINGS_UPDATED,
         actor=actor,
         tenant_id=tenant.pk,
         target=settings,
-        data=diff,
-        payload={"fields": sorted(diff)},
+        diff=diff,
         aggregate=f"tenant:{tenant.pk}",
     )
     return settings

@@ -1,6 +1,7 @@
 """django-allauth adapters: people come from the directory, nobody signs themselves up."""
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.forms import LoginForm
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
 
 
@@ -14,3 +15,12 @@ class DirectorySocialAccountAdapter(DefaultSocialAccountAdapter):
     def is_open_for_signup(self, request, sociallogin) -> bool:
         """SSO signs in existing directory users (matched by verified email); it creates none."""
         return False
+
+
+class SignInForm(LoginForm):
+    """allauth's sign-in form, in the product's words ("Remember me", not "Remember Me")."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "remember" in self.fields:
+            self.fields["remember"].label = "Remember me"

@@ -8,6 +8,8 @@ and saves go through actions so they obey the rules and write audit events.
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.filters import SimpleListFilter
 from django.contrib.auth.models import Group as AuthGroup
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponseRedirect
@@ -18,6 +20,7 @@ from tenants.errors import Refusal
 from tenants.models import AuditEvent, GeneralSettings, OutboxDelivery, Tenant, User
 from tenants.permissions import can_administer
 from tenants.tasks import deliver_events
+from tenants.text import is_id
 
 admin.site.site_header = "Access Panel administration"
 admin.site.site_title = "Access Panel admin"
@@ -30,7 +33,89 @@ def admin_actor(request: HttpRequest) -> Actor:
     return Actor.person(request.user, Surface.DJANGO_ADMIN)
 
 
-class TenantScopedAdmin(admin.ModelAdmin):
+# The query parameters Django admin's own filters send: a declared list filter `f` sends
+# `f__exact`, `f__isnull` or, for a relation, `f__id__exact`; a date filter `f__gte`/`f__lt`;
+# the date hierarchy `f__year`, `f__month`, `f__day`.
+FILTER_SUFFIXES = ("", "__exact", "__isnull", "__id__exact", "__gte", "__lt")
+DATE_HIERARCHY_SUFFIXES = ("__year", "__month", "__day")
+
+
+class DeclaredFiltersOnly(admin.ModelAdmin):
+    """Only the declared filters filter; actions' selections must be real ids.
+
+    Django admin allows a lookup on any local field by default, so `?password__startswith=…`
+    answered "1 user" or "0 users", and a hash could be read one character at a time. Here a
+    lookup that isn't a declared list filter or the date hierarchy is refused (400). An admin
+    action posted with a selection that isn't an id (`abc`, `1.5`, empty) is an admin
+    message, not a 500.
+    """
+
+    def lookup_allowed(self, lookup, value, request=None) -> bool:
+        return lookup in self.declared_lookups(request) and super().lookup_allowed(
+            lookup, value, request
+        )
+
+    def declared_lookups(self, request) -> set[str]:
+        allowed: set[str] = set()
+        for item in self.get_list_filter(request):
+            if isinstance(item, type) and issubclass(item, SimpleListFilter):
+                allowed.add(item.parameter_name)
+                continue
+            name = item[0] if isinstance(item, list | tuple) else item
+            allowed.update(f"{name}{suffix}" for suffix in FILTER_SUFFIXES)
+        if self.date_hierarchy:
+            allowed.update(f"{self.date_hierarchy}{s}" for s in DATE_HIERARCHY_SUFFIXES)
+        return allowed
+
+    def response_action(self, request, queryset):
+        if not all(is_id(value) for value in request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)):
+            self.message_user(
+                request,
+                "Select the rows with their checkboxes: the selection sent isn't a list of rows.",
+                messages.ERROR,
+            )
+            return HttpResponseRedirect(request.get_full_path())
+        return super().response_action(request, queryset)
+
+
+def declared_filters_everywhere(site: admin.AdminSite = admin.site) -> None:
+    """Give every registered admin, third-party ones too (allauth, django-tasks-db), the
+    declared-filters rule. Run once every admin is registered (TenantsConfig.ready)."""
+    for model, model_admin in list(site._registry.items()):
+        if isinstance(model_admin, DeclaredFiltersOnly):
+            continue
+        base = type(model_admin)
+        site.unregister(model)
+        site.register(model, type(f"Declared{base.__name__}", (DeclaredFiltersOnly, base), {}))
+
+
+class ActionsAdmin(DeclaredFiltersOnly):
+    """Saves go through actions (tenants/actions.py, groups/actions.py), so they obey the rules
+    and are audited; an action's refusal is an admin message."""
+
+    # Django admin's mapping of refusals (tenants/errors.py): the change rolls back and the
+    # refusal is an admin message on the page it came from.
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+    def changelist_view(self, request, extra_context=None):
+        try:
+            return super().changelist_view(request, extra_context)
+        except Refusal as refusal:
+            return _refused(request, refusal)
+
+
+class TenantScopedAdmin(ActionsAdmin):
     """Global admins: their tenant's rows only. The operator (superuser): every tenant."""
 
     tenant_path = "tenant"
@@ -83,27 +168,6 @@ class TenantScopedAdmin(admin.ModelAdmin):
         field = super().formfield_for_manytomany(db_field, request, **kwargs)
         return scope_choices(field, request)
 
-    # Django admin's mapping of refusals (tenants/errors.py): the change rolls back and the
-    # refusal is an admin message on the page it came from.
-
-    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
-        except Refusal as refusal:
-            return _refused(request, refusal)
-
-    def delete_view(self, request, object_id, extra_context=None):
-        try:
-            return super().delete_view(request, object_id, extra_context)
-        except Refusal as refusal:
-            return _refused(request, refusal)
-
-    def changelist_view(self, request, extra_context=None):
-        try:
-            return super().changelist_view(request, extra_context)
-        except Refusal as refusal:
-            return _refused(request, refusal)
-
 
 def _refused(request: HttpRequest, refusal: Refusal) -> HttpResponseRedirect:
     messages.error(request, refusal.message)
@@ -125,10 +189,17 @@ def scope_choices(field, request: HttpRequest):
 
 
 @admin.register(Tenant)
-class TenantAdmin(admin.ModelAdmin):
+class TenantAdmin(ActionsAdmin):
+    """The operator's: tenants, their names and Premium seats (changes audited)."""
+
     list_display = ["name", "premium_seats", "created_at"]
+    fields = ["name", "premium_seats"]
     search_fields = ["name"]
     actions = None
+
+    def save_model(self, request, obj, form, change):
+        values = {f: form.cleaned_data[f] for f in form.changed_data}
+        actions.update_tenant(obj, actor=admin_actor(request), **values)
 
     def get_queryset(self, request):
         queryset = super().get_queryset(request)
@@ -184,11 +255,12 @@ class UserAdmin(TenantScopedAdmin):
         fields = ["email", "display_name", "role", "has_premium_license"]  # new people are active
         return [*fields[:2], "tenant", *fields[2:]] if request.user.is_superuser else fields
 
-    def get_readonly_fields(self, request, obj=None):
-        return ["email"] if obj is not None else []
-
     def save_model(self, request, obj, form, change):
         if change:
+            if "email" in form.changed_data:  # audited as "Email address changed"
+                actions.change_email(
+                    obj, new_email=form.cleaned_data["email"], actor=admin_actor(request)
+                )
             values = {
                 f: form.cleaned_data[f]
                 for f in actions.USER_EDITABLE_FIELDS

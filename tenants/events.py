@@ -86,6 +86,29 @@ def record(
     return record_many(kind, actor=actor, tenant_id=tenant_id, changes=[change])[0]
 
 
+def record_update(
+    kind: str,
+    *,
+    actor: Actor,
+    tenant_id: int,
+    target: models.Model,
+    diff: dict[str, Any],
+    aggregate: str = "",
+    **ids: Any,
+) -> AuditEvent:
+    """Record changed fields: the diff (old and new values) for the audit log, the field names
+    and `ids` for the event."""
+    return record(
+        kind,
+        actor=actor,
+        tenant_id=tenant_id,
+        target=target,
+        data=diff,
+        payload={**ids, "fields": sorted(diff)},
+        aggregate=aggregate,
+    )
+
+
 def record_many(
     kind: str, *, actor: Actor, tenant_id: int, changes: Sequence[Change], audit: bool = True
 ) -> list[AuditEvent]:

@@ -37,6 +37,7 @@ class UserManager(BaseUserManager["User"]):
         user = self.model(email=self.normalize_email(email).lower(), **fields)
         user.set_password(password)
         user.save(using=self._db)
+        sync_email_addresses(user)
         return user
 
     def create_superuser(self, email: str, password: str | None = None, **fields) -> "User":
@@ -122,6 +123,21 @@ class User(AbstractBaseUser):
         return self.display_name.split(" ")[0] if self.display_name else self.email
 
 
+def sync_email_addresses(user: "User") -> None:
+    """allauth's EmailAddress rows say what User.email says: one row, primary and verified.
+
+    Addresses come from the directory (global admins, the CLI, later SCIM), never from the
+    person, so allauth must know no other address for them: password reset mail and SSO
+    matching use these rows. Called by tenants.actions whenever an address is set.
+    """
+    from allauth.account.models import EmailAddress  # allauth's models need ours loaded first
+
+    EmailAddress.objects.filter(user=user).exclude(email=user.email).delete()
+    EmailAddress.objects.update_or_create(
+        user=user, email=user.email, defaults={"primary": True, "verified": True}
+    )
+
+
 class GeneralSettings(models.Model):
     """The tenant's self-service switches (docs/settings.md); labels are their names."""
 
@@ -182,8 +198,10 @@ class EventKind(models.TextChoices):
     """Every kind of change: the audit log's actions and the outbox's events (docs/events.md)."""
 
     TENANT_CREATED = "tenant.created", "Organisation created"
+    TENANT_UPDATED = "tenant.updated", "Organisation changed"
     USER_CREATED = "user.created", "Person added to the directory"
     USER_UPDATED = "user.updated", "Person changed"
+    USER_EMAIL_CHANGED = "user.email_changed", "Email address changed"
     USER_DEACTIVATED = "user.deactivated", "Person deactivated"
     USER_REACTIVATED = "user.reactivated", "Person reactivated"
     USER_DELETED = "user.deleted", "Person deleted"

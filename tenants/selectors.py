@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from tenants.errors import NotFound
 from tenants.models import AuditEvent, GeneralSettings, Tenant, User
+from tenants.text import is_id
 
 
 def person(tenant_id: int, pk: int) -> User:
@@ -18,8 +19,15 @@ def person(tenant_id: int, pk: int) -> User:
     return found
 
 
-def selected_owner_assigner_emails(settings: GeneralSettings) -> list[str]:
-    return list(settings.selected_owner_assigners.order_by("email").values_list("email", flat=True))
+def selected_owner_assigners(settings: GeneralSettings) -> list[User]:
+    """The people listed for "Owners who can assign members as group owners: Selected"."""
+    return list(settings.selected_owner_assigners.order_by("display_name", "id"))
+
+
+def people_by_ids(tenant_id: int, ids) -> list[User]:
+    """The tenant's people among these ids (posted values; anything else is ignored)."""
+    wanted = [int(value) for value in ids if is_id(str(value))]
+    return list(User.objects.filter(tenant_id=tenant_id, pk__in=wanted).order_by("display_name"))
 
 
 def people(tenant_id: int, *, search: str = "") -> QuerySet:

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.cache import patch_cache_control
 from django.utils.http import url_has_allowed_host_and_scheme
 
 from tenants.actors import Actor
@@ -26,6 +27,11 @@ NOT_FOUND = "There's nothing here, or it belongs to another organisation."
 def acting_person(request: HttpRequest, surface: str) -> Actor:
     """The signed-in person acting through this surface (for actions and the policy)."""
     return Actor.person(request.user, surface)
+
+
+def not_here(request: HttpRequest, **kwargs) -> HttpResponse:
+    """A page that is switched off: 404 for every method (allauth's email management)."""
+    raise Http404(NOT_FOUND)
 
 
 def safe_next(request: HttpRequest, default: str) -> str:
@@ -94,3 +100,19 @@ class RefusalMiddleware:
             if isinstance(exception, Http404):
                 return refusal_response(request, NotFound(NOT_FOUND))
         return None
+
+
+class PrivatePagesMiddleware:
+    """What a signed-in person is shown (pages, CSV exports) is theirs alone: no shared proxy
+    or browser cache keeps it (`Cache-Control: private, no-store`). Static files are served
+    before this runs (whitenoise) and stay cacheable."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            patch_cache_control(response, private=True, no_store=True)
+        return response

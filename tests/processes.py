@@ -74,3 +74,17 @@ def wait_for(condition: Callable[[], bool], *, timeout: float = 60, what: str = 
         if time.monotonic() > deadline:
             raise AssertionError(f"Timed out after {timeout}s waiting for {what or condition}")
         time.sleep(0.1)
+
+
+def django_setup_error(**env: str) -> str:
+    """What `django.setup()` prints when it refuses these settings (it must refuse)."""
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "accessportal.settings", **env},
+    )
+    assert result.returncode != 0, "the settings were accepted"
+    return result.stderr

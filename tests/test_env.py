@@ -8,6 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from accessportal.env import email_settings, env_bool, env_list
+from tests import processes
 
 
 def test_email_url_schemes():
@@ -62,22 +63,10 @@ def test_sso_is_configured_from_the_environment():
     assert "'provider_id': 'sso'" in apps and "Contoso SSO" in apps and "idp.example.com" in apps
 
 
-def test_the_development_key_is_refused_beyond_localhost():
-    code = "import django; django.setup()"
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        check=False,
-        env={
-            **{k: v for k, v in os.environ.items() if k != "SECRET_KEY"},
-            "DJANGO_SETTINGS_MODULE": "accessportal.settings",
-            "DEBUG": "1",
-            "ALLOWED_HOSTS": "panel.example.com",
-        },
-    )
-    assert result.returncode != 0
-    assert "SECRET_KEY must be set when the site is served beyond localhost" in result.stderr
+def test_the_development_key_is_refused_beyond_localhost(monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    error = processes.django_setup_error(DEBUG="1", ALLOWED_HOSTS="panel.example.com")
+    assert "SECRET_KEY must be set when the site is served beyond localhost" in error
 
 
 def test_database_connections_have_a_safe_default_and_can_be_pooled():
@@ -98,3 +87,45 @@ def test_database_connections_have_a_safe_default_and_can_be_pooled():
     assert from_env == "True"
     with pytest.raises(ImproperlyConfigured, match="DB_POOL needs PostgreSQL"):
         database_settings("sqlite:////tmp/x.sqlite3", pool=True)
+
+
+def test_trusted_proxies_are_read_from_the_environment(monkeypatch):
+    count = _settings_value("settings.ALLAUTH_TRUSTED_PROXY_COUNT", TRUSTED_PROXY_COUNT="2")
+    header = _settings_value(
+        "settings.ALLAUTH_TRUSTED_CLIENT_IP_HEADER", TRUSTED_CLIENT_IP_HEADER="X-Real-IP"
+    )
+    assert (count, header) == ("2", "X-Real-IP")
+    assert _settings_value("settings.ALLAUTH_TRUSTED_PROXY_COUNT") == "0"
+    from accessportal.env import env_int
+
+    monkeypatch.setenv("X_COUNT", "one")
+    with pytest.raises(ImproperlyConfigured, match="X_COUNT must be a whole number"):
+        env_int("X_COUNT", 0)
+
+
+def test_a_log_line_is_printed_once_in_debug():
+    """runserver's "Watching for file changes" was printed twice: Django's console handler on
+    the "django" logger and ours on the root."""
+    code = (
+        "import django, logging; django.setup(); "
+        "logging.getLogger('django.utils.autoreload').info('Watching for file changes')"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "accessportal.settings", "DEBUG": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.count("Watching for file changes") == 1
+
+
+def test_the_package_license_is_an_spdx_string():
+    """setuptools warned (three times per install) about a license table and classifiers."""
+    import tomllib
+    from pathlib import Path
+
+    project = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
+    assert not [c for c in project.get("classifiers", []) if c.startswith("License ::")]

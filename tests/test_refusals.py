@@ -63,6 +63,7 @@ def test_the_250_groups_limit_is_a_form_error_not_a_403(client, tenant, owner):
         Group(
             tenant=tenant,
             display_name=f"Mine {n}",
+            name_key=f"mine {n}",
             group_type="security",
             source="access_panel",
             membership_policy="open",
@@ -164,6 +165,7 @@ def test_django_admin_shows_refusals_as_admin_messages(client, tenant, tenant_ad
     own = client.post(
         f"/admin/tenants/user/{tenant_admin.pk}/change/",
         {
+            "email": tenant_admin.email,
             "display_name": "Ada Admin",
             "role": "member",
             "has_premium_license": "on",

@@ -51,7 +51,9 @@ def my_access(request: HttpRequest, page: int = 1, page_size: int = Query(50, al
 def _settings(tenant_id: int) -> dict:
     current = GeneralSettings.objects.get(tenant_id=tenant_id)
     values = {name: getattr(current, name) for name in GeneralSettings.FIELDS}
-    values["selected_owner_assigners"] = tenant_selectors.selected_owner_assigner_emails(current)
+    values["selected_owner_assigners"] = [
+        person.email for person in tenant_selectors.selected_owner_assigners(current)
+    ]
     return values
 
 

@@ -22,6 +22,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=256)),
+                ('name_key', models.CharField(editable=False, max_length=1024)),
                 ('kind', models.CharField(choices=[('saas_app', 'SaaS application'), ('site', 'Site')], max_length=20)),
                 ('description', models.CharField(blank=True, max_length=1024)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
@@ -92,7 +93,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddConstraint(
             model_name='application',
-            constraint=models.UniqueConstraint(models.F('tenant'), django.db.models.functions.text.Lower('name'), name='application_name_unique'),
+            constraint=models.UniqueConstraint(fields=('tenant', 'name_key'), name='application_name_unique'),
         ),
         migrations.AddConstraint(
             model_name='application',

@@ -7,6 +7,7 @@ import tracemalloc
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from groups import actions
 from groups.models import Group, JoinRequest, Membership
@@ -69,7 +70,6 @@ SETTINGS_FORM = {
     "users_can_create_security_groups": "True",
     "users_can_create_microsoft365_groups": "True",
     "owners_who_can_assign_owners": "all",
-    "selected_owner_assigners": "",
 }
 
 
@@ -96,32 +96,25 @@ def test_saving_settings_applies_on_the_next_request_with_one_audit_event(
 
 
 @pytest.mark.django_db
-def test_selected_owner_assigners_are_picked_by_email(
+def test_selected_owner_assigners_are_picked_in_the_people_picker(
     client, tenant_admin, owner, other_tenant_user
 ):
     client.force_login(tenant_admin)
+    selected = {**SETTINGS_FORM, "owners_who_can_assign_owners": "selected"}
     response = client.post(
-        "/admin-center/settings/",
-        {
-            **SETTINGS_FORM,
-            "owners_who_can_assign_owners": "selected",
-            "selected_owner_assigners": other_tenant_user.email,
-        },
+        "/admin-center/settings/", {**selected, "selected_owner_assigners": [other_tenant_user.pk]}
     )
     assert response.status_code == 200
-    assert "Not active people of your organisation" in response.content.decode()
+    assert "is not a person of your organisation" in response.content.decode()
     response = client.post(
-        "/admin-center/settings/",
-        {
-            **SETTINGS_FORM,
-            "owners_who_can_assign_owners": "selected",
-            "selected_owner_assigners": owner.email,
-        },
+        "/admin-center/settings/", {**selected, "selected_owner_assigners": [owner.pk]}
     )
     assert response.status_code == 302
     settings = tenant_admin.tenant.settings
     settings.refresh_from_db()
     assert list(settings.selected_owner_assigners.all()) == [owner]
+    page = client.get("/admin-center/settings/").content.decode()
+    assert f'name="selected_owner_assigners" value="{owner.pk}"' in page  # a chip
 
 
 @pytest.mark.django_db
@@ -537,3 +530,113 @@ def test_decisions_made_in_the_admin_center_are_audited_as_made_there(
     assert 'hx-post="/admin-center/requests/' not in response.content.decode()  # decided
     event = AuditEvent.objects.latest("id")
     assert (event.action, event.surface) == ("request.approved", "admin_center")
+
+
+# --- One rule, one behaviour: "Selected" owner assigners (review round 1) ---------------------
+
+
+@pytest.mark.django_db
+def test_selected_with_nobody_is_refused_at_its_field_in_the_admin_center(client, tenant_admin):
+    client.force_login(tenant_admin)
+    response = client.post(
+        "/admin-center/settings/", {**SETTINGS_FORM, "owners_who_can_assign_owners": "selected"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["selected_owner_assigners"] == [
+        "With “Selected”, name at least one person who may make someone a group owner."
+    ]
+
+
+@pytest.mark.django_db
+def test_selected_with_nobody_is_refused_in_django_admin_too(client, tenant, tenant_admin):
+    client.force_login(tenant_admin)
+    before = AuditEvent.objects.count()
+    response = client.post(
+        f"/admin/tenants/generalsettings/{tenant.settings.pk}/change/",
+        {
+            "owners_can_manage_requests": "on",
+            "users_can_create_security_groups": "on",
+            "users_can_create_microsoft365_groups": "on",
+            "owners_who_can_assign_owners": "selected",
+        },
+        follow=True,
+    )
+    assert "name at least one person" in response.content.decode()
+    tenant.settings.refresh_from_db()
+    assert tenant.settings.owners_who_can_assign_owners == "all"
+    assert AuditEvent.objects.count() == before
+
+
+@pytest.mark.django_db
+def test_one_unknown_person_among_several_is_named_without_a_false_error(
+    client, tenant_admin, owner
+):
+    client.force_login(tenant_admin)
+    response = client.post(
+        "/admin-center/settings/",
+        {
+            **SETTINGS_FORM,
+            "owners_who_can_assign_owners": "selected",
+            "selected_owner_assigners": [owner.pk, 999999],
+        },
+    )
+    errors = response.context["form"].errors["selected_owner_assigners"]
+    assert errors == ["999999 is not a person of your organisation."]
+
+
+@pytest.mark.django_db
+def test_the_unchanged_settings_form_saves_when_a_selected_person_was_deactivated(
+    client, tenant, tenant_admin, owner, member
+):
+    set_settings(
+        tenant, owners_who_can_assign_owners="selected", selected_owner_assigners=[owner, member]
+    )
+    from tenants.actions import update_user
+
+    update_user(member, actor=tenant_admin, is_active=False)
+    client.force_login(tenant_admin)
+    form = client.get("/admin-center/settings/").context["form"]
+    posted = {**SETTINGS_FORM, **{k: v for k, v in form.initial.items() if v is not None}}
+    posted = {k: ("True" if v is True else "False" if v is False else v) for k, v in posted.items()}
+    response = client.post("/admin-center/settings/", posted)
+    assert response.status_code == 302, response.context["form"].errors
+
+
+# --- The audit log in plain words (review round 1) ---------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_audit_log_speaks_plain_words(client, tenant, tenant_admin, group, owner, requester):
+    join_request = JoinRequest.objects.get(requester=requester)
+    actions.approve_request(join_request, actor=owner)
+    client.force_login(tenant_admin)
+    client.post("/admin-center/settings/", {**SETTINGS_FORM, "restrict_access_to_groups": "True"})
+    html = client.get("/admin-center/audit/").content.decode().split("<tbody>")[1]
+    for code in ("request.approved", "settings.updated", "restrict_access_to_groups", "False →"):
+        assert code not in html, code
+    for words in (
+        "Request approved",
+        "General settings changed",
+        "Restrict access to Groups in the Access Panel:</span> No → Yes",
+        "General settings of Contoso",
+        "Group · Site collaborators",
+        "Membership policy:</span> Owner approval",
+        "Admin center",
+        "Panel",
+        "UTC",
+    ):
+        assert words in html, words
+    assert "generalsettings ·" not in html
+
+
+@pytest.mark.django_db
+def test_audit_dates_are_typed_as_the_pages_write_them(client, tenant_admin, group):
+    client.force_login(tenant_admin)
+    today = timezone.localdate()
+    for typed in (f"{today:%d %b %Y}", today.isoformat()):
+        response = client.get("/admin-center/audit/", {"since": typed, "until": typed})
+        assert response.context["form"].is_valid(), response.context["form"].errors
+        assert response.context["page"].paginator.count > 0
+    html = client.get("/admin-center/audit/", {"since": today.isoformat()}).content.decode()
+    assert 'type="date"' not in html
+    assert 'placeholder="e.g. 1 Nov 2026"' in html  # the pages' own format

@@ -25,6 +25,8 @@ def test_admin_restricts_groups_then_lifts_it(
     expect(second_page.get_by_role("link", name="Discover groups")).to_be_visible()
 
     page.get_by_role("link", name="Admin center").click()
+    expect(page.get_by_role("heading", name="Overview", level=1)).to_be_visible()
+    page.get_by_role("link", name="General settings").click()
     expect(page.get_by_role("heading", name="General settings", level=1)).to_be_visible()
     _choose(page, "Restrict access to Groups in the Access Panel", "Yes")
     page.get_by_role("button", name="Save").click()

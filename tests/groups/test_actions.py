@@ -327,3 +327,90 @@ def test_a_rolled_back_action_leaves_no_outbox_row(open_group, outsider):
         raise RuntimeError("roll back")
     assert OutboxEvent.objects.count() == events_before  # …and gone with it
     assert not Membership.objects.filter(group=open_group, user=outsider).exists()
+
+
+# --- Look-alike names (review round 1, security 4) --------------------------------------------
+
+
+def _create(owner, name: str) -> Group:
+    return actions.create_group(
+        actor=owner, display_name=name, group_type="security", source="access_panel"
+    )
+
+
+@pytest.mark.django_db
+def test_a_look_alike_of_an_existing_group_name_is_refused_naming_the_existing_group(owner):
+    from tests.tenants.test_text import LOOK_ALIKES
+
+    _create(owner, "Expenses users")
+    _create(owner, "\u00e9xpenses users")  # NFC
+    for look_alike in [*LOOK_ALIKES.values(), "e\u0301xpenses users"]:  # … and NFD
+        with pytest.raises(Conflict) as refused:
+            _create(owner, look_alike)
+        assert refused.value.field == "display_name"
+    assert Group.objects.count() == 2
+    with pytest.raises(Conflict, match="“Еxpenses users” looks the same as “Expenses users”"):
+        _create(owner, "\u0415xpenses users")
+
+
+@pytest.mark.django_db
+def test_renaming_to_a_look_alike_is_refused_and_names_are_stored_clean(owner):
+    finance = actions.create_group(
+        actor=owner, display_name="Finance\u3000 team", group_type="security", source="access_panel"
+    )
+    assert finance.display_name == "Finance team"
+    other = actions.create_group(
+        actor=owner, display_name="Other", group_type="security", source="access_panel"
+    )
+    with pytest.raises(Conflict):
+        actions.update_group(other, actor=owner, display_name="FINANCE\u00a0TEAM")
+    with pytest.raises(Invalid, match="invisible"):
+        actions.update_group(other, actor=owner, display_name="Finance\u202e team")
+    renamed = actions.update_group(finance, actor=owner, display_name="FINANCE TEAM")
+    assert (renamed.display_name, renamed.name_key) == ("FINANCE TEAM", "finance team")
+
+
+@pytest.mark.django_db
+def test_the_database_refuses_two_groups_with_one_key_in_a_tenant(owner, other_tenant_user):
+    from django.db import IntegrityError, transaction
+
+    group = actions.create_group(
+        actor=owner, display_name="Expenses users", group_type="security", source="access_panel"
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Group.objects.create(
+            tenant=group.tenant,
+            display_name="\u0415xpenses users",
+            name_key=group.name_key,
+            group_type="security",
+            source="access_panel",
+            membership_policy="open",
+        )
+    elsewhere = actions.create_group(
+        actor=other_tenant_user,
+        display_name="Expenses users",
+        group_type="security",
+        source="access_panel",
+    )
+    assert elsewhere.name_key == group.name_key  # another tenant may use the same name
+
+
+@pytest.mark.django_db
+def test_the_migration_gives_existing_groups_their_keys_and_keeps_old_look_alikes(owner):
+    import importlib
+
+    from django.apps import apps
+
+    first = actions.create_group(
+        actor=owner, display_name="Expenses users", group_type="security", source="access_panel"
+    )
+    second = actions.create_group(
+        actor=owner, display_name="Travel", group_type="security", source="access_panel"
+    )
+    # As if "Еxpenses users" (Cyrillic Е) had been created before the rule existed.
+    Group.objects.filter(pk=second.pk).update(display_name="\u0415xpenses users", name_key="-")
+    Group.objects.filter(pk=first.pk).update(name_key="")
+    migration = importlib.import_module("groups.migrations.0006_look_alike_names_share_a_key")
+    migration.fill_name_keys(apps, None)
+    keys = dict(Group.objects.values_list("pk", "name_key"))
+    assert keys == {first.pk: "expenses users", second.pk: f"expenses users#{second.pk}"}

@@ -257,7 +257,9 @@ def test_owners_who_can_assign_owners_selected(tenant, group, owner, member, ten
 @pytest.mark.django_db
 def test_license_matrix(tenant, unlicensed_user, open_group, group, tenant_admin):
     # Request to join, including an open join
-    assert can(unlicensed_user, A.JOIN, open_group).reason == Reason.JOIN_LICENSE
+    # Joining an open group is a join, not a request (review round 1: words that contradict).
+    assert can(unlicensed_user, A.JOIN, open_group).reason == Reason.JOIN_OPEN_LICENSE
+    assert "Joining a group needs a Premium license" in Reason.JOIN_OPEN_LICENSE
     assert can(unlicensed_user, A.JOIN, group).reason == Reason.JOIN_LICENSE
     # Create with owner approval needs it; other policies don't.
     decision = can_create(

@@ -55,13 +55,13 @@ def test_my_groups_discover_and_approvals_query_counts_dont_grow(client, tenant,
     assert counts[5] == counts[200]
     # session, user+tenant, General settings, "owns any group?" and the Approvals badge count (5),
     # then the page's own reads: My groups = count and page of owned, count of joined (empty
-    # here, so no page query), pending (4);
+    # here, so no page query), pending, recent decisions on my requests (5);
     # Discover = count and
     # page (2) plus the owners prefetch (1); Approvals = count, page, recently decided (3).
     # My groups also shows My apps (applications/sections.py): its count and the applications
-    # I own (2; no page query when the count is 0).
+    # I own (2; no page query when the count is 0); and Recent decisions (1).
     assert counts[200] == {
-        "/": 11,
+        "/": 12,
         "/groups/": 8,
         "/groups/?q=G&type=security": 8,
         "/approvals/": 8,
@@ -456,3 +456,108 @@ def test_approvals_tells_an_unlicensed_owner_why_they_cant_decide(client, unlice
     page = client.get("/approvals/").content.decode()
     assert "Approving or denying requests needs a Premium license" in page
     assert "for a license" in page
+
+
+# --- The people picker (review round 1: it forgot ticks; one picker everywhere) ---------------
+
+
+@pytest.mark.django_db
+def test_the_picker_marks_current_members_and_owners_instead_of_offering_them(
+    client, group, owner, member, requester
+):
+    client.force_login(owner)
+    members = client.get(
+        "/people/search/", {"q": "contoso", "group": group.pk, "mark": "members"}, **HTMX
+    ).content.decode()
+    assert "Already a member" in members
+    assert f'data-pick="{member.pk}"' not in members  # Mia is in: not offered
+    assert f'data-pick="{requester.pk}"' in members
+    owners = client.get(
+        "/people/search/", {"q": "contoso", "group": group.pk, "mark": "owners"}, **HTMX
+    ).content.decode()
+    assert "Already an owner" in owners and f'data-pick="{owner.pk}"' not in owners
+    assert f'data-pick="{member.pk}"' in owners
+
+
+@pytest.mark.django_db
+def test_the_picker_marks_nothing_for_someone_who_may_not_see_the_members(
+    client, group, outsider, member
+):
+    client.force_login(outsider)
+    response = client.get(
+        "/people/search/", {"q": "mia", "group": group.pk, "mark": "members"}, **HTMX
+    )
+    assert response.status_code == 403  # the member list is hidden from them
+    assert member.email not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_add_owners_adds_everyone_picked(client, group, owner, member, outsider):
+    client.force_login(owner)
+    response = client.post(
+        f"/groups/{group.pk}/owners/add/", {"user": [member.pk, outsider.pk]}, follow=True
+    )
+    assert set(group.ownerships.values_list("user_id", flat=True)) == {
+        owner.pk,
+        member.pk,
+        outsider.pk,
+    }
+    assert "Mia Member, Otto Outsider are now an owner" in response.content.decode()
+    again = client.post(f"/groups/{group.pk}/owners/add/", {"user": [member.pk]}, follow=True)
+    assert "already an owner" in again.content.decode()
+
+
+@pytest.mark.django_db
+def test_add_members_from_the_picker_and_without_javascript_by_email(
+    client, group, owner, outsider, requester
+):
+    client.force_login(owner)
+    client.post(f"/groups/{group.pk}/members/add/", {"confirm": "1", "user": [outsider.pk]})
+    assert Membership.objects.filter(group=group, user=outsider).exists()
+    client.post(
+        f"/groups/{group.pk}/members/add/", {"confirm": "1", "q": "Rita@Contoso.test"}
+    )  # the search box's text, posted without JavaScript
+    assert Membership.objects.filter(group=group, user=requester).exists()
+    page = client.get(f"/groups/{group.pk}/members/add/").content.decode()
+    assert "mark=members" in page and "data-picker" in page
+
+
+# --- Discover: what you can act on first, and a "Can join" filter (review round 1) ------------
+
+
+@pytest.mark.django_db
+def test_discover_lists_groups_you_can_join_before_the_rest(client, owner, outsider):
+    for n in range(9):
+        GroupFactory(
+            created_by=UserFactory(tenant=owner.tenant, role="global_admin"),
+            display_name=f"A distribution list {n}",
+            group_type="distribution",
+            source="admin_center",
+        )
+    GroupFactory(created_by=owner, display_name="Zebra club", membership_policy="open")
+    GroupFactory(created_by=owner, display_name="Yak club", membership_policy="owner_approval")
+    GroupFactory(created_by=owner, display_name="Closed shop", membership_policy="closed")
+    client.force_login(outsider)
+    names = [row.group.display_name for row in client.get("/groups/").context["rows"]]
+    assert names[:2] == ["Yak club", "Zebra club"]
+    assert names[2:] == sorted(names[2:]) and "Closed shop" in names[2:]  # the rest, by name
+    joinable = client.get("/groups/", {"join": "1"}).context["rows"]
+    assert [row.group.display_name for row in joinable] == ["Yak club", "Zebra club"]
+    assert 'name="join"' in client.get("/groups/").content.decode()
+
+
+@pytest.mark.django_db
+def test_can_join_leaves_out_groups_im_in_or_waiting_for(client, group, member, requester):
+    client.force_login(requester)  # waiting for Site collaborators
+    assert not client.get("/groups/", {"join": "1"}).context["rows"]
+    client.force_login(member)  # in it
+    assert not client.get("/groups/", {"join": "1"}).context["rows"]
+
+
+@pytest.mark.django_db
+def test_an_in_place_decision_clears_the_pages_old_banners(client, group, owner, requester):
+    join_request = JoinRequest.objects.get(requester=requester)
+    client.force_login(owner)
+    html = client.post(f"/requests/{join_request.pk}/approve/", **HTMX).content.decode()
+    assert '<div id="messages" aria-live="polite" hx-swap-oob="true"></div>' in html
+    assert "request to join “Site collaborators” approved" in html  # said in the row instead

@@ -51,13 +51,18 @@ CONTOSO_PEOPLE = [
     ],
 ]
 
+# The README's table of demo sign-ins, word for word (tests/groups/test_seed_demo.py).
 DEMO_SIGN_INS = [
-    ("admin@contoso.example", "Contoso global admin"),
-    ("olivia@contoso.example", "owner of “Expenses users” (scenario 1)"),
-    ("sam@contoso.example", "owner of “Site collaborators” (scenario 2)"),
-    ("rita@contoso.example", "a member with a pending request"),
-    ("uma@contoso.example", "a member without a Premium license"),
-    ("admin@fabrikam.example", "Fabrikam global admin (another tenant)"),
+    ("admin@contoso.example", "Contoso global admin (Admin center, Django admin)"),
+    ("olivia@contoso.example", 'owner of "Expenses users" (seed scenario 1)'),
+    (
+        "manny@contoso.example",
+        "owner of \"Travel bookers\" — can't see Olivia's members (scenario 1)",
+    ),
+    ("sam@contoso.example", 'owner of "Site collaborators", an owner-approval group (scenario 2)'),
+    ("rita@contoso.example", "member with pending requests"),
+    ("uma@contoso.example", "member without a Premium license"),
+    ("admin@fabrikam.example", "global admin of another tenant, Fabrikam"),
 ]
 
 
