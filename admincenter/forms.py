@@ -2,6 +2,7 @@
 
 from django import forms
 
+from scim.models import CLIENT_NAME_MAX
 from tenants.actors import Surface
 from tenants.models import EventKind, GeneralSettings, User
 from tenants.selectors import AuditFilters
@@ -58,6 +59,14 @@ class UserChangeForm(forms.Form):
 DATE_SHOWN = "%-d %b %Y"  # 27 Nov 2026, as every page writes dates
 DATE_INPUTS = ["%d %b %Y", "%d %B %Y", "%Y-%m-%d"]
 FIRST_YEAR, LAST_YEAR = 1970, 9998  # beyond these, date arithmetic with time zones overflows
+
+
+class ScimTokenForm(forms.Form):
+    name = forms.CharField(
+        label="Name",
+        max_length=CLIENT_NAME_MAX,
+        help_text="The identity provider that will use it, e.g. “Microsoft Entra ID”.",
+    )
 
 
 class AuditFilterForm(forms.Form):

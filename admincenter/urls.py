@@ -27,6 +27,8 @@ urlpatterns = [
     path("users/<int:pk>/email/", views.change_email, name="change_email"),
     path("applications/", application_views.admin_list, name="applications"),
     path("applications/", include(application_patterns(surface="admin_center"))),
+    path("scim-tokens/", views.scim_tokens, name="scim_tokens"),
+    path("scim-tokens/<int:pk>/revoke/", views.revoke_scim, name="revoke_scim_token"),
     path("audit/", views.audit_log, name="audit"),
     path("audit.csv", views.audit_log_csv, name="audit_csv"),
 ]

@@ -3,7 +3,8 @@
 Every page is for global admins only (others get 403), scoped to the admin's tenant; every
 write is an action with the admin acting through the Admin center (so it is audited as such),
 every read is a selector. Groups open on the panel's group page, where a global admin may do
-everything. This app stands on groups and tenants; nothing below imports it.
+everything. This app stands on every domain below it (tenants, groups, applications, scim);
+nothing below imports it.
 """
 
 import dataclasses
@@ -19,23 +20,31 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from admincenter import charts
-from admincenter.forms import AuditFilterForm, GeneralSettingsForm, UserChangeForm
+from admincenter.forms import AuditFilterForm, GeneralSettingsForm, ScimTokenForm, UserChangeForm
 from groups import actions as group_actions
 from groups import selectors as group_selectors
 from groups import views as group_views
 from groups.forms import GroupForm, search_term
 from groups.models import GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import Decider
+from scim.actions import create_scim_token, revoke_scim_token
+from scim.models import ScimClient
 from tenants import actions
 from tenants import audit as audit_words
 from tenants import selectors as tenant_selectors
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
-from tenants.errors import NotAllowed, Refusal
+from tenants.errors import NotAllowed, NotFound, Refusal
 from tenants.models import GeneralSettings, User
 from tenants.permissions import may_change_standing
 from tenants.selectors import AuditFilters
-from tenants.web import acting_person, safe_next, show_refusal
+from tenants.web import (
+    acting_person,
+    keep_secret_for_next_page,
+    safe_next,
+    secret_kept,
+    show_refusal,
+)
 
 PAGE_SIZE = 50
 
@@ -336,3 +345,41 @@ def audit_log_csv(request: HttpRequest):
     return streaming_csv(
         (*header, "target", "data"), rows, f"audit-log-{timezone.now():%Y%m%d-%H%M}.csv"
     )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@admin_center_view
+def scim_tokens(request: HttpRequest) -> HttpResponse:
+    """SCIM tokens: each lets one identity provider provision this tenant over /scim/v2/."""
+    form = ScimTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            _client, created = create_scim_token(
+                request.user.tenant, actor=request.actor, name=form.cleaned_data["name"]
+            )
+        except Refusal as refusal:
+            show_refusal(form, refusal)
+        else:
+            keep_secret_for_next_page(request, created)
+            return redirect("admin_center:scim_tokens")
+    context = {
+        "tab": "scim",
+        "form": form,
+        "created": secret_kept(request),  # shown this once
+        "scim_url": request.build_absolute_uri("/scim/v2/"),
+        "tokens": ScimClient.objects.filter(tenant_id=request.user.tenant_id).select_related(
+            "created_by"
+        ),
+    }
+    return _render(request, "scim_tokens.html", context)
+
+
+@require_POST
+@admin_center_view
+def revoke_scim(request: HttpRequest, pk: int) -> HttpResponse:
+    client = ScimClient.objects.filter(pk=pk, tenant_id=request.user.tenant_id).first()
+    if client is None:
+        raise NotFound("No such SCIM token in your organisation.")
+    revoke_scim_token(client, actor=request.actor)
+    messages.success(request, f"“{client.name}” revoked: it can no longer provision.")
+    return redirect("admin_center:scim_tokens")

@@ -6,13 +6,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from api.models import TOKEN_NAME_MAX, ApiToken
-from groups.actions import clean_text
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, NotAllowed
 from tenants.events import record
 from tenants.models import EventKind, User
 from tenants.permissions import can_administer
 from tenants.secrets import new_token
+from tenants.text import clean_text
 
 KIND = "ap"  # tokens read ap_<prefix>_<secret>
 

@@ -59,6 +59,12 @@ class TokenThrottle(SimpleRateThrottle):
     def __init__(self) -> None:
         super().__init__(settings.API_RATE_LIMIT)
 
+    def allow_request(self, request: HttpRequest) -> bool:
+        # The setting is read on each call (not once at import), so it can change at run time.
+        self.rate = settings.API_RATE_LIMIT
+        self.num_requests, self.duration = self.parse_rate(self.rate)
+        return super().allow_request(request)
+
     def get_cache_key(self, request: HttpRequest) -> str | None:
         token = getattr(request, "auth", None)
         return f"api-throttle-{token.pk}" if isinstance(token, ApiToken) else None

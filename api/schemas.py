@@ -16,6 +16,13 @@ class CamelSchema(Schema):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
 
 
+class CamelBody(CamelSchema):
+    """A request body: a field it doesn't know is refused (422), so a typo never silently
+    does nothing."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
 class Error(Schema):
     code: str
     message: str
@@ -89,7 +96,7 @@ class GroupOut(CamelSchema):
         return [ownership.user for ownership in group.owner_list]
 
 
-class GroupIn(CamelSchema):
+class GroupIn(CamelBody):
     display_name: str
     description: str = ""
     group_type: str
@@ -97,20 +104,20 @@ class GroupIn(CamelSchema):
     owners: list[PersonKey] = []
 
 
-class GroupPatch(CamelSchema):
+class GroupPatch(CamelBody):
     display_name: str | None = None
     description: str | None = None
     membership_policy: str | None = None
 
 
-class MemberIn(CamelSchema):
+class MemberIn(CamelBody):
     """A person to add (`userId`, by id or email), or a security group to nest (`groupId`)."""
 
     user_id: PersonKey | None = None
     group_id: int | None = None
 
 
-class OwnerIn(CamelSchema):
+class OwnerIn(CamelBody):
     user_id: PersonKey
 
 
@@ -125,7 +132,7 @@ class NestedGroupOut(CamelSchema):
     display_name: str
 
 
-class JoinIn(CamelSchema):
+class JoinIn(CamelBody):
     justification: str = ""
 
 
@@ -146,7 +153,7 @@ class RequestOut(CamelSchema):
     decided_at: datetime | None
 
 
-class DecisionIn(CamelSchema):
+class DecisionIn(CamelBody):
     reason: str = ""
 
 
@@ -163,6 +170,8 @@ class SettingsOut(Schema):
 
 
 class SettingsPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+
     owners_can_manage_requests: bool | None = None
     restrict_access_to_groups: bool | None = None
     users_can_create_security_groups: bool | None = None
@@ -187,14 +196,14 @@ class ApplicationOut(CamelSchema):
         return [ownership.user for ownership in application.owner_list]
 
 
-class ApplicationIn(CamelSchema):
+class ApplicationIn(CamelBody):
     name: str
     kind: Literal["saas_app", "site"]
     description: str = ""
     owners: list[PersonKey] = []
 
 
-class ApplicationPatch(CamelSchema):
+class ApplicationPatch(CamelBody):
     name: str | None = None
     kind: Literal["saas_app", "site"] | None = None
     description: str | None = None
@@ -208,7 +217,7 @@ class AssignmentOut(CamelSchema):
     created_at: datetime
 
 
-class AssignmentIn(CamelSchema):
+class AssignmentIn(CamelBody):
     principal_type: Literal["user", "group", "application"]
     principal_id: int | str  # a person may be named by email
 
@@ -237,7 +246,7 @@ class MyAccessOut(CamelSchema):
     paths: list[list[StepOut]]
 
 
-class BlockIn(CamelSchema):
+class BlockIn(CamelBody):
     user_id: PersonKey
     reason: str
 

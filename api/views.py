@@ -13,7 +13,7 @@ from api.actions import create_api_token, revoke_api_token
 from api.models import TOKEN_NAME_MAX, ApiToken
 from tenants.actors import Surface
 from tenants.errors import NotFound, Refusal
-from tenants.web import acting_person, show_refusal
+from tenants.web import acting_person, keep_secret_for_next_page, secret_kept, show_refusal
 
 EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("", "Never")]
 
@@ -36,11 +36,10 @@ class TokenForm(forms.Form):
         return datetime.combine(end, time.max, timezone.get_current_timezone())
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def tokens(request: HttpRequest) -> HttpResponse:
     """Personal API tokens: a token acts as you, with your rights."""
     form = TokenForm(request.POST or None)
-    created = None
     if request.method == "POST" and form.is_valid():
         try:
             _token, created = create_api_token(
@@ -52,16 +51,15 @@ def tokens(request: HttpRequest) -> HttpResponse:
         except Refusal as refusal:
             show_refusal(form, refusal)
         else:
-            form = TokenForm()
+            keep_secret_for_next_page(request, created)
+            return redirect("api_tokens")
     context = {
         "form": form,
-        "created": created,  # shown this once
+        "created": secret_kept(request),  # shown this once
         "tokens": ApiToken.objects.filter(user=request.user),
         "nav_active": "api_tokens",
     }
-    response = render(request, "api/tokens.html", context)
-    response["Cache-Control"] = "no-store"
-    return response
+    return render(request, "api/tokens.html", context)
 
 
 @require_POST

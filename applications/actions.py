@@ -35,7 +35,7 @@ from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid
 from tenants.events import changes, record
 from tenants.models import EventKind, Tenant, User
-from tenants.text import clean_name, name_taken, unique_name_key
+from tenants.text import clean_name, clean_text, name_taken, unique_name_key
 
 ASSIGNABLE_GROUP_TYPES = (
     GroupType.SECURITY,
@@ -50,7 +50,7 @@ def _clean_name(name: str) -> str:
 
 
 def _clean_description(description: str) -> str:
-    return group_actions.clean_text(
+    return clean_text(
         description,
         field="description",
         label="Description",
@@ -389,7 +389,7 @@ def block(application: Application, *, actor: Actor | User, person: User, reason
     require(actor, AppAction.BLOCK, application)
     if person.tenant_id != application.tenant_id:
         raise Invalid("Only people of your organisation can be blocked.", field="person")
-    reason = group_actions.clean_text(
+    reason = clean_text(
         reason, field="reason", label="Reason", max_length=BLOCK_REASON_MAX, required=True
     )
     if Block.objects.filter(application=application, user=person).exists():

@@ -12,7 +12,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_GET, require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
 from applications import actions, selectors
@@ -71,7 +71,7 @@ def _decisions(request: HttpRequest, application: Application) -> dict:
 # --- The application's page ----------------------------------------------------------------
 
 
-@require_GET
+@require_safe
 def detail(request: HttpRequest, pk: int, surface: str = PANEL) -> HttpResponse:
     place = _enter(request, surface)
     application = _application(request, pk)
@@ -140,7 +140,7 @@ def _back(request: HttpRequest, place: Place, application: Application) -> HttpR
     return redirect(safe_next(request, place.url("detail", application.pk)))
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def access_list(request: HttpRequest, pk: int, surface: str = PANEL) -> HttpResponse:
     """The effective-access table alone (HTMX search and pages)."""
@@ -161,7 +161,7 @@ def access_list(request: HttpRequest, pk: int, surface: str = PANEL) -> HttpResp
     return redirect(f"{place.url('detail', pk)}?q={search}")
 
 
-@require_GET
+@require_safe
 def access_csv(request: HttpRequest, pk: int, surface: str = PANEL) -> StreamingHttpResponse:
     """Everyone with a path, streamed: name, email, access, block reason, paths."""
     _enter(request, surface)
@@ -354,7 +354,7 @@ def remove_owner(request: HttpRequest, pk: int, surface: str = PANEL) -> HttpRes
 # --- The Admin center's list ---------------------------------------------------------------------
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def admin_list(request: HttpRequest) -> HttpResponse:
     """Admin center → Applications: the list, and Create."""
     place = _enter(request, ADMIN_CENTER)

@@ -37,24 +37,14 @@ from groups.models import (
 )
 from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, nests, require
 from groups.selectors import AddMembersResult, classify_for_adding
-from tenants.actions import require_unique_external_id
+from tenants.actions import clean_external_id
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, Refusal
 from tenants.events import Change, changes, record, record_many, record_update
 from tenants.models import EventKind, Tenant, User
-from tenants.text import check_size, clean_name, name_taken, unique_name_key
+from tenants.text import clean_name, clean_text, name_taken, unique_name_key
 
 Pending = JoinRequest.Status.PENDING
-
-
-def clean_text(
-    value: str | None, *, field: str, label: str, max_length: int, required: bool
-) -> str:
-    """Strip a text input and check it; an Invalid refusal names the field and the limit."""
-    value = (value or "").strip()
-    if "\x00" in value:
-        raise Invalid(f"{label} can't contain NUL characters.", field=field)
-    return check_size(value, field=field, label=label, max_length=max_length, required=required)
 
 
 def _clean_name(display_name: str) -> str:
@@ -224,14 +214,9 @@ def update_group(group: Group, *, actor: Actor | User, **new_values) -> Group:
     if "description" in new_values:
         new_values["description"] = _clean_description(new_values["description"])
     if "external_id" in new_values:
-        new_values["external_id"] = clean_text(
-            new_values["external_id"],
-            field="external_id",
-            label="External id",
-            max_length=255,
-            required=False,
+        new_values["external_id"] = clean_external_id(
+            Group, group.tenant_id, new_values["external_id"], group.pk
         )
-        require_unique_external_id(Group, group.tenant_id, new_values["external_id"], group.pk)
     policy = new_values.get("membership_policy", group.membership_policy)
     if policy not in MembershipPolicy.values:
         raise Invalid(f"{policy!r} is not a membership policy.", field="membership_policy")

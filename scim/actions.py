@@ -3,7 +3,6 @@
 from django.db import transaction
 from django.utils import timezone
 
-from groups.actions import clean_text
 from scim.models import CLIENT_NAME_MAX, ScimClient
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, NotAllowed
@@ -11,6 +10,7 @@ from tenants.events import record
 from tenants.models import EventKind, Tenant
 from tenants.permissions import can_administer
 from tenants.secrets import new_token
+from tenants.text import clean_text
 
 KIND = "sc"  # tokens read sc_<prefix>_<secret>
 

@@ -26,10 +26,11 @@ class Attribute:
     path: str
     kind: str = "text"  # text, exact (case-sensitive text), bool, id, datetime
     also: str = ""  # a second ORM path OR-ed in (group members: people or nested groups)
+    unless_set: str = ""  # compared instead while `path` is empty (userName: else the email)
 
 
 USER_ATTRIBUTES = {
-    "username": Attribute("email"),
+    "username": Attribute("scim_user_name", unless_set="email"),
     "emails.value": Attribute("email"),
     "emails": Attribute("email"),
     "displayname": Attribute("display_name"),
@@ -102,6 +103,8 @@ class _Walker:
             raise InvalidFilter(f"Filtering on {name!r} isn't supported.")
         operator = node.value.lower()
         if operator == "pr":
+            if attribute.unless_set:
+                return Q()  # a person always has a userName
             present = Q(**{f"{attribute.path}__isnull": False})
             if attribute.kind in ("text", "exact"):
                 present &= ~Q(**{attribute.path: ""})
@@ -111,6 +114,10 @@ class _Walker:
         found = Q(**{f"{attribute.path}__{lookup}": value})
         if attribute.also:
             found |= Q(**{f"{attribute.also}__{lookup}": value})
+        if attribute.unless_set:
+            found = (~Q(**{attribute.path: ""}) & found) | Q(
+                **{attribute.path: "", f"{attribute.unless_set}__{lookup}": value}
+            )
         return ~found if operator == "ne" else found
 
     @staticmethod

@@ -1,16 +1,17 @@
 """The SCIM resources this service publishes, and how they map to people and groups.
 
 Only the attributes the directory really keeps are published (docs/scim.md), so a client
-reading /Schemas knows what round-trips: a User is userName (the sign-in email), displayName,
-active, externalId and its groups (read-only); a Group is displayName, externalId and members
-(people, and nested security groups). Attributes of the standard schemas we don't keep are
-accepted and ignored, as RFC 7644 §3.3 allows.
+reading /Schemas knows what round-trips: a User is userName, emails (the one address they
+sign in with), displayName, active, externalId and its groups (read-only); a Group is
+displayName, externalId and members (people, and nested security groups). Attributes of the
+standard schemas we don't keep are accepted and ignored, as RFC 7644 §3.3 allows.
 """
 
 from typing import Annotated, Any
 
 from scim2_models import (
     URN,
+    ComplexAttribute,
     GroupMember,
     Meta,
     Mutability,
@@ -40,19 +41,50 @@ GROUP_SCHEMA = "urn:ietf:params:scim:schemas:core:2.0:Group"
 MAX_RESULTS = 200
 
 
+class Email(ComplexAttribute):
+    """The address a person signs in with (the directory keeps one per person).
+
+    Any address the directory accepts, including reserved domains such as .test and .local,
+    which scim2-models' own Email (pydantic's EmailStr) refuses.
+    """
+
+    value: Annotated[str | None, Required.true] = None
+    """The email address."""
+
+    display: Annotated[str | None, Mutability.read_only] = None
+    """The person's display name (read-only: set displayName)."""
+
+    type: Annotated[str | None, Mutability.read_only] = None
+    """Always 'work': the directory keeps one address per person, of no other type."""
+
+    primary: bool | None = None
+    """True for the address the person signs in with."""
+
+
+class Member(GroupMember):
+    """A person or nested group of a Group; `display` is its name, read from the directory."""
+
+    display: Annotated[str | None, Mutability.read_only] = None
+    """The member's display name (read-only: it is the person's or group's own)."""
+
+
 class User(Resource[Any]):
     """A person of the directory."""
 
     __schema__ = URN(USER_SCHEMA)
 
     user_name: Annotated[str | None, Uniqueness.server, Required.true] = None
-    """The person's email address, which they sign in with."""
+    """The identity provider's name for the person, unique in the organisation: their email
+    address unless the provider says otherwise (docs/scim.md)."""
 
     display_name: str | None = None
     """The name shown for the person."""
 
     active: bool | None = None
     """False for a deactivated person (they can't sign in and have no access)."""
+
+    emails: Annotated[list[Email] | None, Required.true] = None
+    """The address the person signs in with (one; a userName that isn't an address needs it)."""
 
     groups: Annotated[list[GroupMembership] | None, Mutability.read_only] = None
     """The groups the person is a member of."""
@@ -66,7 +98,7 @@ class Group(Resource[Any]):
     display_name: Annotated[str | None, Required.true] = None
     """The group's name, unique in the organisation."""
 
-    members: list[GroupMember] | None = None
+    members: list[Member] | None = None
     """Its members: people (type User) and nested security groups (type Group)."""
 
 
@@ -120,9 +152,10 @@ def user_resource(
     return User(
         id=str(person.pk),
         external_id=person.external_id or None,
-        user_name=person.email,
+        user_name=person.scim_user_name or person.email,
         display_name=person.display_name,
         active=person.is_active,
+        emails=[Email(value=person.email, type="work", primary=True)],
         groups=[
             GroupMembership(
                 value=str(group.pk),
@@ -150,7 +183,7 @@ def group_resource(
         external_id=group.external_id or None,
         display_name=group.display_name,
         members=[
-            GroupMember(
+            Member(
                 value=str(person.pk),
                 display=person.display_name,
                 ref=f"{base_url}/Users/{person.pk}",
@@ -159,7 +192,7 @@ def group_resource(
             for person in members
         ]
         + [
-            GroupMember(
+            Member(
                 value=str(child.pk),
                 display=child.display_name,
                 ref=f"{base_url}/Groups/{child.pk}",

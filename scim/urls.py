@@ -10,9 +10,12 @@ urlpatterns = [
     path("ResourceTypes/<str:name>", views.resource_types),
     path("Schemas", views.schemas),
     path("Schemas/<str:name>", views.schemas),
+    path(".search", views.search_everything),
     path("Users", views.users),
+    path("Users/.search", views.search_users),
     path("Users/<str:pk>", views.user),
     path("Groups", views.groups),
+    path("Groups/.search", views.search_groups),
     path("Groups/<str:pk>", views.group),
     re_path(r"^(?P<rest>.*)$", views.not_found),
 ]

@@ -8,10 +8,12 @@ now (scim2-models applies the PatchOp), then the difference is made with actions
 
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -102,6 +104,8 @@ def scim_endpoint(*, authenticated: bool = True) -> Callable:
                         name=request.scim_client.name,
                     )
                 request.base_url = request.build_absolute_uri("/scim/v2").rstrip("/")
+                request.query = request.GET  # a POST …/.search puts its body here
+
                 return view(request, *args, **kwargs)
             except (ScimError, SCIMException, ValidationError, Refusal) as error:
                 return _as_scim_error(error)
@@ -122,7 +126,7 @@ def _authenticate(request: HttpRequest) -> ScimClient:
     if client is None or not matches(parts[1], client.digest):
         raise ScimError(401, "A valid SCIM bearer token is required.")
     now = timezone.now()
-    if client.last_used_at is None or (now - client.last_used_at).total_seconds() > 60:
+    if client.last_used_at is None or (now - client.last_used_at).total_seconds() > LAST_USED_EVERY:
         ScimClient.objects.filter(pk=client.pk).update(last_used_at=now)
     return client
 
@@ -195,34 +199,27 @@ def _response_parameters(request: HttpRequest, model) -> ResponseParameters:
     """`attributes` and `excludedAttributes` (RFC 7644 §3.9) for this resource type."""
     return ResponseParameters[model].model_validate(
         {
-            "attributes": request.GET.get("attributes") or None,
-            "excludedAttributes": request.GET.get("excludedAttributes") or None,
+            "attributes": request.query.get("attributes") or None,
+            "excludedAttributes": request.query.get("excludedAttributes") or None,
         }
     )
 
 
 # --- Listing -----------------------------------------------------------------------------------
 
-SORTABLE = {
-    ScimUser: {
-        "username": "email",
-        "displayname": "display_name",
-        "id": "pk",
-        "externalid": "external_id",
-        "meta.created": "date_joined",
-    },
-    ScimGroup: {
-        "displayname": "display_name",
-        "id": "pk",
-        "externalid": "external_id",
-        "meta.created": "created_at",
-        "meta.lastmodified": "updated_at",
-    },
-}
+SEARCH_PARAMETERS = (
+    "filter",
+    "sortBy",
+    "sortOrder",
+    "startIndex",
+    "count",
+    "attributes",
+    "excludedAttributes",
+)
 
 
 def _integer(request: HttpRequest, name: str, default: int) -> int:
-    raw = request.GET.get(name, "")
+    raw = request.query.get(name, "")
     if not raw:
         return default
     try:
@@ -231,37 +228,68 @@ def _integer(request: HttpRequest, name: str, default: int) -> int:
         raise ScimError(400, f"{name} must be a number.", "invalidValue") from None
 
 
-def _list(request, found: QuerySet, model, attributes, render) -> HttpResponse:
-    """A ListResponse: filtered, sorted, from startIndex (1-based), at most `count` items."""
-    if request.GET.get("filter"):
+def _list(request: HttpRequest, kind: "Kind") -> HttpResponse:
+    """A ListResponse: filtered, sorted, from startIndex (1-based), at most `count` items;
+    a page costs the same few queries whatever its size (`kind.render`)."""
+    found = kind.rows(request)
+    if request.query.get("filter"):
         try:
-            found = found.filter(filters.to_q(request.GET["filter"], attributes)).distinct()
+            matching = found.filter(filters.to_q(request.query["filter"], kind.attributes))
         except filters.InvalidFilter as error:
             raise ScimError(400, str(error), "invalidFilter") from None
-    sort_by = request.GET.get("sortBy", "").lower()
+        found = found.filter(pk__in=matching.values("pk"))  # each row once, however joined
+    sort_by = request.query.get("sortBy", "").lower()
     order = "pk"
     if sort_by:
-        if sort_by not in SORTABLE[model]:
+        if sort_by not in kind.sortable:
             raise ScimError(400, f"Sorting by {sort_by!r} isn't supported.", "invalidValue")
-        order = SORTABLE[model][sort_by]
-    descending = request.GET.get("sortOrder", "ascending").lower() == "descending"
-    found = found.order_by(f"-{order}" if descending else order, "pk")
+        order = kind.sortable[sort_by]
+    descending = request.query.get("sortOrder", "ascending").lower() == "descending"
+    key = F(order) if isinstance(order, str) else order
+    found = found.order_by(key.desc() if descending else key.asc(), "pk")
     start = max(_integer(request, "startIndex", 1), 1)
     count = min(max(_integer(request, "count", MAX_RESULTS), 0), MAX_RESULTS)
     total = found.count()
     page = list(found[start - 1 : start - 1 + count]) if count else []
-    response = ListResponse[model](
+    response = ListResponse[kind.model](
         total_results=total,
         items_per_page=len(page),
         start_index=start,
-        resources=[render(request, item) for item in page],
+        resources=kind.render(request, page),
     )
     return _respond(
         response.model_dump(
             scim_ctx=Context.RESOURCE_QUERY_RESPONSE,
-            response_parameters=_response_parameters(request, model),
+            response_parameters=_response_parameters(request, kind.model),
         )
     )
+
+
+def _resource_body(request: HttpRequest, kind: "Kind", row, status: int = 200) -> HttpResponse:
+    """One resource, as created (201) or as it is now, with its Location."""
+    [resource] = kind.render(request, [row])
+    context = (
+        Context.RESOURCE_CREATION_RESPONSE if status == 201 else Context.RESOURCE_QUERY_RESPONSE
+    )
+    body = resource.model_dump(
+        scim_ctx=context, response_parameters=_response_parameters(request, kind.model)
+    )
+    return _respond(body, status, {"Location": resource.meta.location})
+
+
+def _wants(request: HttpRequest, attribute: str) -> bool:
+    """Does the answer include this attribute (`attributes`, `excludedAttributes`)?"""
+    listed = {
+        name: {part.strip().lower() for part in request.query.get(name, "").split(",")}
+        for name in ("attributes", "excludedAttributes")
+    }
+    if attribute in listed["excludedAttributes"]:
+        return False
+    return not request.query.get("attributes") or attribute in listed["attributes"]
+
+
+def _id(value: str | None) -> int:
+    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else -1
 
 
 # --- Users -------------------------------------------------------------------------------------
@@ -271,71 +299,91 @@ def _people(request: HttpRequest) -> QuerySet:
     return User.objects.filter(tenant_id=request.scim_client.tenant_id)
 
 
-def _render_user(request: HttpRequest, person: User) -> ScimUser:
-    groups = list(Group.objects.filter(memberships__user=person).order_by("pk"))
-    return user_resource(person, request.base_url, groups)
-
-
-def _resource_body(request: HttpRequest, resource, status: int = 200) -> HttpResponse:
-    """One resource, as created (201) or as it is now, with its Location."""
-    context = (
-        Context.RESOURCE_CREATION_RESPONSE if status == 201 else Context.RESOURCE_QUERY_RESPONSE
-    )
-    body = resource.model_dump(
-        scim_ctx=context, response_parameters=_response_parameters(request, type(resource))
-    )
-    return _respond(body, status, {"Location": resource.meta.location})
-
-
-def _user_body(request: HttpRequest, person: User, status: int = 200) -> HttpResponse:
-    return _resource_body(request, _render_user(request, person), status)
+def _render_users(
+    request: HttpRequest, people: list[User], *, complete: bool = False
+) -> list[ScimUser]:
+    """People as Users, with their direct groups (one query for the whole page); `complete`
+    ignores `attributes` and `excludedAttributes` (a PATCH works on the whole resource)."""
+    groups: dict[int, list[Group]] = {person.pk: [] for person in people}
+    if people and (complete or _wants(request, "groups")):
+        joined = Membership.objects.filter(user__in=people).select_related("group")
+        for membership in joined.order_by("group_id"):
+            groups[membership.user_id].append(membership.group)
+    return [user_resource(person, request.base_url, groups[person.pk]) for person in people]
 
 
 def _person(request: HttpRequest, pk: str) -> User:
-    found = _people(request).filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
-    if found is None:
-        raise ScimError(404, f"No User {pk!r}.")
-    return found
+    return _find(request, USERS, pk)
 
 
-@scim_endpoint()
-def users(request: HttpRequest) -> HttpResponse:
-    _method(request, ("GET", "POST"))
-    if request.method == "GET":
-        return _list(request, _people(request), ScimUser, filters.USER_ATTRIBUTES, _render_user)
-    wanted = ScimUser.model_validate(
-        known_attributes(_body(request), ScimUser), scim_ctx=Context.RESOURCE_CREATION_REQUEST
+def _wanted_user(request: HttpRequest, context: Context) -> ScimUser:
+    """The User a POST or PUT body describes. Our schema requires `emails` (the address the
+    person signs in with); a body without it whose userName is an address stands for it."""
+    payload = known_attributes(_body(request), ScimUser)
+    keys = {key.lower(): key for key in payload}
+    user_name = payload.get(keys.get("username", ""))
+    if (
+        not payload.get(keys.get("emails", ""))
+        and isinstance(user_name, str)
+        and is_email(user_name.strip())
+    ):
+        payload[keys.get("emails", "emails")] = [{"value": user_name.strip(), "primary": True}]
+    return ScimUser.model_validate(payload, scim_ctx=context)
+
+
+def _address(wanted: ScimUser, current: str | None) -> str:
+    """The address the person signs in with: the primary (else work, else first) of `emails`;
+    without emails, userName when it is an address; else the one they have."""
+    listed = [email for email in wanted.emails or [] if email.value]
+    chosen = (
+        next((email for email in listed if email.primary), None)
+        or next((email for email in listed if (email.type or "").lower() == "work"), None)
+        or next(iter(listed), None)
     )
-    with transaction.atomic():
-        person = _create_user(request, wanted)
-    return _user_body(request, person, 201)
+    user_name = (wanted.user_name or "").strip()
+    address = chosen.value.strip() if chosen else user_name if is_email(user_name) else current
+    if not address:
+        raise ScimError(
+            400,
+            "A User needs an email address to sign in with: give emails, or a userName that "
+            "is an address.",
+            "invalidValue",
+        )
+    if not is_email(address):
+        raise ScimError(400, f"{address!r} isn't an email address.", "invalidValue")
+    return address
 
 
 def _create_user(request: HttpRequest, wanted: ScimUser) -> User:
-    email = (wanted.user_name or "").strip()
-    if not is_email(email):
-        raise ScimError(400, "userName must be the person's email address.", "invalidValue")
+    user_name = (wanted.user_name or "").strip()
+    if not user_name:
+        raise ScimError(400, "userName is required.", "invalidValue")
+    email = _address(wanted, None)
     tenant = request.scim_client.tenant
+    if tenant_actions.user_named(tenant.pk, user_name).exists():
+        raise ScimError(409, f"A User with userName {user_name!r} exists.", "uniqueness")
     if User.objects.filter(email__iexact=email).exists():
-        raise ScimError(409, f"A user with userName {email!r} exists.", "uniqueness")
+        raise ScimError(409, f"A User with the email {email!r} exists.", "uniqueness")
     person = tenant_actions.create_user(
         email, tenant=tenant, actor=request.actor, display_name=wanted.display_name or ""
     )
-    changes = {}
+    changes = {"scim_user_name": user_name}
     if wanted.external_id:
         changes["external_id"] = wanted.external_id
     if wanted.active is False:
         changes["is_active"] = False
-    return tenant_actions.update_user(person, actor=request.actor, **changes) if changes else person
+    return tenant_actions.update_user(person, actor=request.actor, **changes)
 
 
 def _apply_user(request: HttpRequest, person: User, wanted: ScimUser) -> User:
-    """Make the person what the resource says (only what changed, through update_user)."""
-    if wanted.user_name and wanted.user_name.strip().lower() != person.email:
-        person = tenant_actions.change_email(
-            person, new_email=wanted.user_name.strip(), actor=request.actor
-        )
+    """Make the person what the resource says (only what changed, each through its action)."""
+    email = _address(wanted, person.email)
+    if email.lower() != person.email:
+        person = tenant_actions.change_email(person, new_email=email, actor=request.actor)
     values = {}
+    user_name = (wanted.user_name or "").strip()
+    if user_name and user_name != (person.scim_user_name or person.email):
+        values["scim_user_name"] = user_name
     if wanted.display_name is not None and wanted.display_name != person.display_name:
         values["display_name"] = wanted.display_name
     if (wanted.external_id or "") != person.external_id:
@@ -345,33 +393,6 @@ def _apply_user(request: HttpRequest, person: User, wanted: ScimUser) -> User:
     return tenant_actions.update_user(person, actor=request.actor, **values) if values else person
 
 
-@scim_endpoint()
-def user(request: HttpRequest, pk: str) -> HttpResponse:
-    _method(request, ("GET", "PUT", "PATCH", "DELETE"))
-    person = _person(request, pk)
-    if request.method == "GET":
-        return _user_body(request, person)
-    if request.method == "DELETE":
-        tenant_actions.delete_user(person, actor=request.actor)
-        return _respond(None, 204)
-    with transaction.atomic():
-        if request.method == "PUT":
-            wanted = ScimUser.model_validate(
-                known_attributes(_body(request), ScimUser),
-                scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST,
-            )
-        else:
-            wanted = _render_user(request, person)
-            _patch(request, ScimUser).patch(wanted)
-        person = _apply_user(request, person, wanted)
-    return _user_body(request, person)
-
-
-def _patch(request: HttpRequest, model) -> PatchOp:
-    payload = _body(request)
-    return PatchOp[model].model_validate(payload, scim_ctx=Context.RESOURCE_PATCH_REQUEST)
-
-
 # --- Groups ------------------------------------------------------------------------------------
 
 
@@ -379,40 +400,42 @@ def _groups(request: HttpRequest) -> QuerySet:
     return Group.objects.filter(tenant_id=request.scim_client.tenant_id)
 
 
-def _render_group(request: HttpRequest, group: Group) -> ScimGroup:
-    members = [m.user for m in Membership.objects.filter(group=group).select_related("user")]
-    nested = [n.child for n in GroupNesting.objects.filter(parent=group).select_related("child")]
-    return group_resource(group, request.base_url, members, nested)
-
-
-def _group_body(request: HttpRequest, group: Group, status: int = 200) -> HttpResponse:
-    return _resource_body(request, _render_group(request, group), status)
+def _render_groups(
+    request: HttpRequest, found: list[Group], *, complete: bool = False
+) -> list[ScimGroup]:
+    """Groups with their members, people and nested groups (two queries for the whole page;
+    none when the answer leaves `members` out, as identity providers do for big groups);
+    `complete` ignores `attributes` and `excludedAttributes`."""
+    people: dict[int, list[User]] = {group.pk: [] for group in found}
+    nested: dict[int, list[Group]] = {group.pk: [] for group in found}
+    if found and (complete or _wants(request, "members")):
+        for membership in Membership.objects.filter(group__in=found).select_related("user"):
+            people[membership.group_id].append(membership.user)
+        for nesting in GroupNesting.objects.filter(parent__in=found).select_related("child"):
+            nested[nesting.parent_id].append(nesting.child)
+    return [
+        group_resource(group, request.base_url, people[group.pk], nested[group.pk])
+        for group in found
+    ]
 
 
 def _group(request: HttpRequest, pk: str) -> Group:
-    found = _groups(request).filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 19 else None
-    if found is None:
-        raise ScimError(404, f"No Group {pk!r}.")
-    return found
+    return _find(request, GROUPS, pk)
 
 
-@scim_endpoint()
-def groups(request: HttpRequest) -> HttpResponse:
-    _method(request, ("GET", "POST"))
-    if request.method == "GET":
-        return _list(request, _groups(request), ScimGroup, filters.GROUP_ATTRIBUTES, _render_group)
-    wanted = ScimGroup.model_validate(
-        known_attributes(_body(request), ScimGroup), scim_ctx=Context.RESOURCE_CREATION_REQUEST
+def _wanted_group(request: HttpRequest, context: Context) -> ScimGroup:
+    return ScimGroup.model_validate(known_attributes(_body(request), ScimGroup), scim_ctx=context)
+
+
+def _create_group(request: HttpRequest, wanted: ScimGroup) -> Group:
+    """A security group with source `api` (the API's creation defaults), then its members."""
+    group = group_actions.create_group(
+        actor=request.actor,
+        display_name=wanted.display_name or "",
+        group_type=GroupType.SECURITY,
+        source=GroupSource.API,
     )
-    with transaction.atomic():
-        group = group_actions.create_group(
-            actor=request.actor,
-            display_name=wanted.display_name or "",
-            group_type=GroupType.SECURITY,
-            source=GroupSource.API,
-        )
-        group = _apply_group(request, group, wanted)
-    return _group_body(request, group, 201)
+    return _apply_group(request, group, wanted)
 
 
 def _apply_group(request: HttpRequest, group: Group, wanted: ScimGroup) -> Group:
@@ -425,7 +448,7 @@ def _apply_group(request: HttpRequest, group: Group, wanted: ScimGroup) -> Group
         values["external_id"] = wanted.external_id or ""
     if values:
         group = group_actions.update_group(group, actor=request.actor, **values)
-    current = _render_group(request, group)
+    [current] = _render_groups(request, [group], complete=True)
     have = {(m.type or "User", m.value) for m in current.members or []}
     want = {(_member_kind(request, member), member.value) for member in wanted.members or []}
     people_to_add = [_person(request, value) for kind, value in want - have if kind == "User"]
@@ -457,30 +480,160 @@ def _member_kind(request: HttpRequest, member) -> str:
     return "User"
 
 
-def _id(value: str | None) -> int:
-    return int(value) if value and value.isdigit() and len(value) < 19 else -1
+# --- The views: one set for Users and Groups --------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Kind:
+    """What differs between /Users and /Groups; the views below serve both."""
+
+    name: str
+    model: type
+    rows: Callable[[HttpRequest], QuerySet]  # the tenant's rows
+    render: Callable  # (request, rows, complete=…) → resources, in a fixed number of queries
+    wanted: Callable  # (request, context) → the resource a POST or PUT body describes
+    create: Callable  # (request, resource) → the new row, through actions
+    apply: Callable  # (request, row, resource) → the row made what the resource says
+    delete: Callable  # (row, actor=…)
+    attributes: dict[str, filters.Attribute]  # what `filter` may name
+    sortable: dict  # what `sortBy` may name → an ORM field or expression
+    kept: dict[str, str]  # attributes every row has: a PATCH can't remove them
+
+
+USERS = Kind(
+    name="User",
+    model=ScimUser,
+    rows=_people,
+    render=_render_users,
+    wanted=_wanted_user,
+    create=_create_user,
+    apply=_apply_user,
+    delete=tenant_actions.delete_user,
+    attributes=filters.USER_ATTRIBUTES,
+    sortable={
+        "username": Coalesce(NullIf("scim_user_name", Value("")), "email"),
+        "emails.value": "email",
+        "displayname": "display_name",
+        "id": "pk",
+        "externalid": "external_id",
+        "meta.created": "date_joined",
+    },
+    kept={
+        "user_name": "userName",
+        "emails": "emails",
+        "display_name": "displayName",
+        "active": "active",
+    },
+)
+GROUPS = Kind(
+    name="Group",
+    model=ScimGroup,
+    rows=_groups,
+    render=_render_groups,
+    wanted=_wanted_group,
+    create=_create_group,
+    apply=_apply_group,
+    delete=group_actions.delete_group,
+    attributes=filters.GROUP_ATTRIBUTES,
+    sortable={
+        "displayname": "display_name",
+        "id": "pk",
+        "externalid": "external_id",
+        "meta.created": "created_at",
+        "meta.lastmodified": "updated_at",
+    },
+    kept={"display_name": "displayName"},
+)
+
+
+def _find(request: HttpRequest, kind: Kind, pk: str):
+    found = kind.rows(request).filter(pk=_id(pk)).first()
+    if found is None:
+        raise ScimError(404, f"No {kind.name} {pk!r}.")
+    return found
+
+
+def _refuse_removing(wanted, kept: dict[str, str]) -> None:
+    for attribute, name in kept.items():
+        if getattr(wanted, attribute) in (None, "", []):
+            raise ScimError(
+                400, f"{name} can't be removed: replace it with another value.", "mutability"
+            )
+
+
+def collection(kind: Kind) -> Callable:
+    """GET /Users (a list) and POST /Users (create); the same for /Groups."""
+
+    @scim_endpoint()
+    def view(request: HttpRequest) -> HttpResponse:
+        _method(request, ("GET", "POST"))
+        if request.method == "GET":
+            return _list(request, kind)
+        wanted = kind.wanted(request, Context.RESOURCE_CREATION_REQUEST)
+        with transaction.atomic():
+            row = kind.create(request, wanted)
+        return _resource_body(request, kind, row, 201)
+
+    return view
+
+
+def search(kind: Kind) -> Callable:
+    """POST /Users/.search (RFC 7644 §3.4.3): the query parameters as a JSON body."""
+
+    @scim_endpoint()
+    def view(request: HttpRequest) -> HttpResponse:
+        _method(request, ("POST",))
+        body = {key.lower(): value for key, value in _body(request).items()}
+        request.query = {}
+        for name in SEARCH_PARAMETERS:
+            value = body.get(name.lower())
+            if isinstance(value, list):
+                value = ",".join(str(item) for item in value)
+            if value is not None:
+                request.query[name] = str(value)
+        return _list(request, kind)
+
+    return view
+
+
+def item(kind: Kind) -> Callable:
+    """GET, PUT, PATCH and DELETE /Users/{id}; the same for /Groups/{id}. PUT and PATCH make
+    the wanted resource (PATCH: scim2-models applies the PatchOp to the resource as it is now),
+    then `kind.apply` makes the difference with actions."""
+
+    @scim_endpoint()
+    def view(request: HttpRequest, pk: str) -> HttpResponse:
+        _method(request, ("GET", "PUT", "PATCH", "DELETE"))
+        row = _find(request, kind, pk)
+        if request.method == "GET":
+            return _resource_body(request, kind, row)
+        if request.method == "DELETE":
+            kind.delete(row, actor=request.actor)
+            return _respond(None, 204)
+        with transaction.atomic():
+            if request.method == "PUT":
+                wanted = kind.wanted(request, Context.RESOURCE_REPLACEMENT_REQUEST)
+            else:
+                [wanted] = kind.render(request, [row], complete=True)
+                operations = PatchOp[kind.model].model_validate(
+                    _body(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST
+                )
+                operations.patch(wanted)
+                _refuse_removing(wanted, kind.kept)
+            row = kind.apply(request, row, wanted)
+        return _resource_body(request, kind, row)
+
+    return view
+
+
+users, groups = collection(USERS), collection(GROUPS)
+search_users, search_groups = search(USERS), search(GROUPS)
+user, group = item(USERS), item(GROUPS)
 
 
 @scim_endpoint()
-def group(request: HttpRequest, pk: str) -> HttpResponse:
-    _method(request, ("GET", "PUT", "PATCH", "DELETE"))
-    found = _group(request, pk)
-    if request.method == "GET":
-        return _group_body(request, found)
-    if request.method == "DELETE":
-        group_actions.delete_group(found, actor=request.actor)
-        return _respond(None, 204)
-    with transaction.atomic():
-        if request.method == "PUT":
-            wanted = ScimGroup.model_validate(
-                known_attributes(_body(request), ScimGroup),
-                scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST,
-            )
-        else:
-            wanted = _render_group(request, found)
-            _patch(request, ScimGroup).patch(wanted)
-        found = _apply_group(request, found, wanted)
-    return _group_body(request, found)
+def search_everything(request: HttpRequest) -> HttpResponse:
+    raise ScimError(501, "Search Users and Groups apart: POST /Users/.search, /Groups/.search.")
 
 
 @scim_endpoint(authenticated=False)

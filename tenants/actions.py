@@ -10,12 +10,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, NotAllowed
 from tenants.events import changes, prepare, record, record_update
 from tenants.models import EventKind, GeneralSettings, Tenant, User, sync_email_addresses
 from tenants.permissions import OWN_STANDING, may_change_standing, require_administer
+from tenants.text import clean_text
 
 EMAIL_MAX = User._meta.get_field("email").max_length  # 254, as RFC 5321 allows
 
@@ -199,11 +201,35 @@ def create_user(
     return user
 
 
-def require_unique_external_id(model, tenant_id: int, external_id: str, pk) -> None:
-    """An identity provider's id names one person (or group) per tenant."""
+def clean_external_id(model, tenant_id: int, external_id: str | None, pk) -> str:
+    """An identity provider's id for a person (or group): one per tenant, at most 255."""
+    external_id = clean_text(
+        external_id,
+        field="external_id",
+        label="The external id",
+        max_length=255,
+        required=False,
+    )
     taken = model.objects.filter(tenant_id=tenant_id, external_id=external_id).exclude(pk=pk)
     if external_id and taken.exists():
         raise Conflict(f"The external id {external_id!r} is already used.", field="external_id")
+    return external_id
+
+
+def user_named(tenant_id: int, scim_user_name: str):
+    """The tenant's people whose SCIM userName is this: their own, or their email if none."""
+    return User.objects.filter(tenant_id=tenant_id).filter(
+        Q(scim_user_name__iexact=scim_user_name)
+        | Q(scim_user_name="", email__iexact=scim_user_name)
+    )
+
+
+def _clean_scim_user_name(person: User, value: str | None) -> str:
+    """Stored only when it differs from the person's email; unique in the tenant."""
+    value = clean_text(value, field="user_name", label="userName", max_length=255, required=False)
+    if value and user_named(person.tenant_id, value).exclude(pk=person.pk).exists():
+        raise Conflict(f"Someone else has the userName {value!r}.", field="user_name")
+    return "" if value.lower() == person.email.lower() else value
 
 
 USER_EDITABLE_FIELDS = (
@@ -212,6 +238,7 @@ USER_EDITABLE_FIELDS = (
     "has_premium_license",
     "is_active",
     "external_id",
+    "scim_user_name",
 )
 
 
@@ -240,8 +267,11 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     if new_values.get("role", locked.role) not in User.Role.values:
         raise Invalid(f"{new_values['role']!r} is not a role.", field="role")
     if "external_id" in new_values:
-        new_values["external_id"] = (new_values["external_id"] or "").strip()[:255]
-        require_unique_external_id(User, locked.tenant_id, new_values["external_id"], locked.pk)
+        new_values["external_id"] = clean_external_id(
+            User, locked.tenant_id, new_values["external_id"], locked.pk
+        )
+    if "scim_user_name" in new_values:
+        new_values["scim_user_name"] = _clean_scim_user_name(locked, new_values["scim_user_name"])
     changes_own_standing = new_values.get("role", locked.role) != locked.role or not new_values.get(
         "is_active", True
     )

@@ -68,6 +68,12 @@ class User(AbstractBaseUser):
     external_id = models.CharField(
         max_length=255, blank=True, help_text="The identity provider's id for this person (SCIM)."
     )
+    scim_user_name = models.CharField(
+        max_length=255,
+        blank=True,
+        help_text="The identity provider's userName for this person, when it isn't their email "
+        "(SCIM; docs/scim.md).",
+    )
 
     objects = UserManager()
 
@@ -90,6 +96,12 @@ class User(AbstractBaseUser):
                 fields=["tenant", "external_id"],
                 condition=~models.Q(external_id=""),
                 name="user_external_id_unique",
+            ),
+            models.UniqueConstraint(
+                "tenant",
+                Lower("scim_user_name"),
+                condition=~models.Q(scim_user_name=""),
+                name="user_scim_user_name_unique",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "display_name"])]

@@ -84,6 +84,16 @@ def unique_name_key(rows, name: str, *, name_field: str, noun: str, field: str) 
     return key
 
 
+def clean_text(
+    value: str | None, *, field: str, label: str, max_length: int, required: bool
+) -> str:
+    """Strip a text input and check it; an Invalid refusal names the field and the limit."""
+    value = (value or "").strip()
+    if "\x00" in value:
+        raise Invalid(f"{label} can't contain NUL characters.", field=field)
+    return check_size(value, field=field, label=label, max_length=max_length, required=required)
+
+
 def check_size(value: str, *, field: str, label: str, max_length: int, required: bool) -> str:
     """`value` unchanged, or Invalid naming the field: empty when required, or too long."""
     if required and not value:

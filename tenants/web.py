@@ -116,3 +116,21 @@ class PrivatePagesMiddleware:
         if user is not None and user.is_authenticated:
             patch_cache_control(response, private=True, no_store=True)
         return response
+
+
+NEW_SECRET = "new_secret"
+
+
+def keep_secret_for_next_page(request: HttpRequest, secret: str) -> None:
+    """A token just created, for the page the POST redirects to (post/redirect/get: reloading
+    that page doesn't create another). `secret_kept()` hands it out once."""
+    request.session[NEW_SECRET] = {"path": request.path, "secret": secret}
+
+
+def secret_kept(request: HttpRequest) -> str | None:
+    """The secret kept for this page, once; later visits get None."""
+    kept = request.session.get(NEW_SECRET)
+    if not kept or kept.get("path") != request.path:
+        return None
+    del request.session[NEW_SECRET]
+    return kept["secret"]

@@ -17,6 +17,7 @@ def _pages(group, tenant_admin) -> list[str]:
         f"/groups/{group.pk}/members.csv",
         "/approvals/",
         "/people/search/?q=ri",
+        "/api-tokens/",
         *ADMIN_CENTER_PAGES,
         "/admin/",
         "/admin/groups/group/",

@@ -23,6 +23,8 @@ ADMIN_CENTER_PAGES = [
     "/admin-center/groups/new/",
     "/admin-center/requests/",
     "/admin-center/users/",
+    "/admin-center/applications/",
+    "/admin-center/scim-tokens/",
     "/admin-center/audit/",
     "/admin-center/audit.csv",
 ]
@@ -485,13 +487,16 @@ def test_admin_center_query_counts_are_pinned_and_independent_of_data_size(
     # Then: settings page = the settings and selected assigners (2); groups = count, page,
     # owners prefetch (3); create group = nothing more (0); requests = count, page (2);
     # users = seats, count, page (3); audit = count, page (2; the action and surface choices
-    # are static lists, not a DISTINCT scan).
+    # are static lists, not a DISTINCT scan); applications = one annotated list (1); SCIM
+    # tokens = the tokens with their creators (1).
     assert results[200] == {
         "/admin-center/settings/": 5,
         "/admin-center/groups/": 6,
         "/admin-center/groups/new/": 3,
         "/admin-center/requests/": 5,
         "/admin-center/users/": 6,
+        "/admin-center/applications/": 4,
+        "/admin-center/scim-tokens/": 4,
         "/admin-center/audit/": 5,
     }
 

@@ -159,3 +159,14 @@ def test_odd_input_is_a_4xx_never_a_500(api_as, owner, group, call):
     response = client.get(path) if method == "get" else getattr(client, method)(path, body)
     assert 400 <= response.status_code < 500, (path, response.status_code, response.content)
     assert "error" in response.json()
+
+
+def test_an_unknown_field_is_refused_naming_it_and_nothing_is_created(api_as, owner):
+    answer = api_as(owner).post(
+        "/groups", {"displayName": "Typo", "groupType": "security", "ownerz": [owner.email]}
+    )
+    assert answer.status_code == 422
+    assert answer.json()["error"]["field"] == "ownerz"
+    assert not Group.objects.filter(display_name="Typo").exists()
+    settings = api_as(owner).patch("/settings", {"owners_can_manage": True})
+    assert settings.status_code in (403, 422)

@@ -341,7 +341,9 @@ def test_row_actions_stay_in_view(
         ("/admin-center/groups/new/", "admin-create-group"),
         ("/admin-center/requests/", "admin-requests"),
         ("/admin-center/users/", "admin-users"),
+        ("/admin-center/scim-tokens/", "admin-scim-tokens"),
         ("/admin-center/audit/", "admin-audit"),
+        ("/api-tokens/", "api-tokens"),
     ],
 )
 def test_admin_center_pages(live_server, page, tenant_admin, group, sign_in, audit, path, name):
