@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "tenants",  # before django_tasks_db: its db_worker command adds the periodic jobs
     "groups",
     "applications",
+    "provisioning",
     "api",
     "scim",
     "admincenter",
@@ -165,6 +166,11 @@ OUTBOX = {
     "MAX_ATTEMPTS": int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "12")),
     "BACKOFF_CAP_SECONDS": int(os.environ.get("OUTBOX_BACKOFF_CAP_SECONDS", "3600")),
 }
+
+# Provisioning (docs/provisioning.md): SCIM endpoints on private addresses are refused in
+# production (a tenant's admin must not reach the deployment's network); a local run allows them.
+PROVISIONING_ALLOW_PRIVATE_ADDRESSES = env_bool("PROVISIONING_ALLOW_PRIVATE_ADDRESSES", LOCAL)
+PROVISIONING_RECONCILE_MINUTES = int(os.environ.get("PROVISIONING_RECONCILE_MINUTES", "60"))
 
 # The REST API (api/): calls per token, counted in the cache (shared across workers with Redis).
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/m")

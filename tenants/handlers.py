@@ -3,6 +3,7 @@
 An app registers its handlers in its AppConfig.ready() with `@handles(name, kinds=...)`.
 A handler receives one committed OutboxEvent at a time, at least once, in order per
 aggregate; it must be idempotent (a redelivery after a crash changes nothing).
+`event.attempt` counts the tries of this delivery (from 1; OUTBOX["MAX_ATTEMPTS"] is the last).
 It signals trouble by raising: `RetryLater` (with the server's Retry-After, if any), `GiveUp`
 (a permanent failure, e.g. a 4xx), or any other exception (retried with backoff).
 """

@@ -250,6 +250,7 @@ class EventKind(models.TextChoices):
     API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
     SCIM_TOKEN_CREATED = "scim_token.created", "SCIM token created"
     SCIM_TOKEN_REVOKED = "scim_token.revoked", "SCIM token revoked"
+    PROVISIONING_UPDATED = "provisioning.updated", "Provisioning settings changed"
 
 
 class AuditEventQuerySet(models.QuerySet):

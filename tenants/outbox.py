@@ -136,6 +136,7 @@ def run(claimed: list[OutboxDelivery], token: str) -> int:
                         f"No handler called {handler_name!r} is installed in this worker.",
                         after=UNKNOWN_HANDLER_WAIT,
                     )
+                delivery.event.attempt = delivery.attempts  # handlers may say "last try"
                 handler.function(delivery.event)
             except Exception as error:  # a handler's failure is recorded, never raised
                 _record_failure(delivery, error, token)

@@ -6,7 +6,16 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("accessportal", "admincenter", "api", "applications", "groups", "scim", "tenants")
+PACKAGES = (
+    "accessportal",
+    "admincenter",
+    "api",
+    "applications",
+    "groups",
+    "provisioning",
+    "scim",
+    "tenants",
+)
 
 
 def _lint_imports(project: Path) -> subprocess.CompletedProcess:

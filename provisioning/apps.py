@@ -1,0 +1,19 @@
+from django.apps import AppConfig
+
+
+class ProvisioningConfig(AppConfig):
+    """Accounts at applications over SCIM 2.0 for the people with access (docs/provisioning.md).
+
+    Stands on applications (who has access) and tenants (the outbox and the worker): it
+    handles `access.granted` / `access.revoked` in the worker and reconciles periodically.
+    """
+
+    name = "provisioning"
+    verbose_name = "Provisioning"
+
+    def ready(self) -> None:
+        from provisioning import provisioner, tasks
+        from tenants import worker
+
+        provisioner.subscribe()
+        worker.every(tasks.RECONCILE_EVERY, name="reconcile_provisioning", task=tasks.reconcile)
