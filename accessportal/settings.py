@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "groups",
     "applications",
     "provisioning",
+    "notifications",
     "api",
     "scim",
     "admincenter",
@@ -171,6 +172,17 @@ OUTBOX = {
 # production (a tenant's admin must not reach the deployment's network); a local run allows them.
 PROVISIONING_ALLOW_PRIVATE_ADDRESSES = env_bool("PROVISIONING_ALLOW_PRIVATE_ADDRESSES", LOCAL)
 PROVISIONING_RECONCILE_MINUTES = int(os.environ.get("PROVISIONING_RECONCILE_MINUTES", "60"))
+
+# Notifications (docs/notifications.md): links in emails point at SITE_URL; email links
+# expire after NOTIFICATIONS_LINK_DAYS; digests go out at the first housekeeping run after
+# NOTIFICATIONS_DIGEST_HOUR (TIME_ZONE); the worker runs housekeeping every
+# HOUSEKEEPING_EVERY_MINUTES (0: only from cron or a systemd timer).
+SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+NOTIFICATIONS = {
+    "LINK_DAYS": int(os.environ.get("NOTIFICATIONS_LINK_DAYS", "7")),
+    "DIGEST_HOUR": int(os.environ.get("NOTIFICATIONS_DIGEST_HOUR", "7")),
+    "HOUSEKEEPING_EVERY_MINUTES": int(os.environ.get("HOUSEKEEPING_EVERY_MINUTES", "10")),
+}
 
 # The REST API (api/): calls per token, counted in the cache (shared across workers with Redis).
 API_RATE_LIMIT = os.environ.get("API_RATE_LIMIT", "600/m")

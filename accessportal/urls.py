@@ -23,5 +23,6 @@ urlpatterns = [
     path("scim/v2/", include("scim.urls")),
     path("api-tokens/", api_views.tokens, name="api_tokens"),
     path("api-tokens/<int:pk>/revoke/", api_views.revoke, name="revoke_api_token"),
+    path("notifications/", include("notifications.urls")),
     path("", include("groups.urls")),
 ]

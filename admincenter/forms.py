@@ -1,10 +1,19 @@
 """Admin center forms: validation only; views call actions."""
 
 from django import forms
+from django.core.exceptions import ValidationError
 
+from groups.models import RequestStatus
+from groups.selectors import RequestFilters, groups_named_exactly
 from scim.models import CLIENT_NAME_MAX
 from tenants.actors import Surface
-from tenants.models import EventKind, GeneralSettings, User
+from tenants.models import (
+    MIN_GROUP_LIFETIME_DAYS,
+    EventKind,
+    GeneralSettings,
+    LifecycleSettings,
+    User,
+)
 from tenants.selectors import AuditFilters
 
 YES_NO = [(True, "Yes"), (False, "No")]
@@ -123,3 +132,111 @@ class AuditFilterForm(forms.Form):
         if since and until and since > until:
             self.add_error("until", "“To” must not be before “From”.")
         return cleaned
+
+
+class LifecycleSettingsForm(forms.Form):
+    """Reminders, escalation, request expiry and the group expiration policy
+    (docs/lifecycle.md), labelled with the settings' names."""
+
+    remind_after_days = forms.IntegerField(
+        label=LifecycleSettings._meta.get_field("remind_after_days").verbose_name,
+        min_value=1,
+        max_value=3650,
+        help_text="The people who may decide a request get a reminder this many days after it "
+        "was made.",
+    )
+    escalate_after_days = forms.IntegerField(
+        label=LifecycleSettings._meta.get_field("escalate_after_days").verbose_name,
+        min_value=1,
+        max_value=3650,
+        help_text="Global admins are told about a request still waiting after this many days.",
+    )
+    expire_requests_after_days = forms.IntegerField(
+        label=LifecycleSettings._meta.get_field("expire_requests_after_days").verbose_name,
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="Leave empty and requests never expire. An expired request ends as “expired”; "
+        "the requester and the deciders are told.",
+    )
+    group_expiration_applies_to = forms.ChoiceField(
+        label=LifecycleSettings._meta.get_field("group_expiration_applies_to").verbose_name,
+        choices=LifecycleSettings.AppliesTo.choices,
+        widget=forms.RadioSelect,
+    )
+    group_lifetime_days = forms.IntegerField(
+        label=LifecycleSettings._meta.get_field("group_lifetime_days").verbose_name,
+        min_value=MIN_GROUP_LIFETIME_DAYS,
+        max_value=3650,
+        help_text="At least 30 days, counted from creation or the last renewal. Owners are "
+        "warned 30, 15 and 1 days before; an expired group can be restored for 30 days.",
+    )
+    selected_groups = forms.CharField(
+        label="Selected groups (names, one per line)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "Expenses users"}),
+        help_text="With “Selected groups”, the policy applies to these groups only.",
+    )
+    ownerless_group_email = forms.EmailField(
+        label=LifecycleSettings._meta.get_field("ownerless_group_email").verbose_name,
+        required=False,
+        help_text=LifecycleSettings._meta.get_field("ownerless_group_email").help_text,
+    )
+
+    def __init__(self, *args, tenant_id: int, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tenant_id = tenant_id
+
+    def clean_selected_groups(self) -> list:
+        raw = self.cleaned_data["selected_groups"]
+        if "\x00" in raw:
+            raise ValidationError("This field can't contain NUL characters.")
+        names = list(dict.fromkeys(n.strip() for n in raw.splitlines() if n.strip()))
+        found = groups_named_exactly(self.tenant_id, names)
+        unknown = sorted(set(n.lower() for n in names) - {g.display_name.lower() for g in found})
+        if unknown:
+            raise ValidationError(f"No group of your organisation is called: {', '.join(unknown)}")
+        return found
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("group_expiration_applies_to") == "selected" and not cleaned.get(
+            "selected_groups"
+        ):
+            self.add_error("selected_groups", "With “Selected groups”, name at least one group.")
+        return cleaned
+
+
+class RequestHistoryForm(forms.Form):
+    """The request history's filters."""
+
+    q = forms.CharField(label="Requester or group", required=False, max_length=150)
+    status = forms.ChoiceField(
+        label="Status", required=False, choices=[("", "Any status"), *RequestStatus.choices]
+    )
+    since = forms.DateField(
+        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if "\x00" in (cleaned.get("q") or ""):
+            self.add_error("q", "This field can't contain NUL characters.")
+        for name in ("since", "until"):
+            day = cleaned.get(name)
+            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(name, f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+                cleaned.pop(name, None)
+        return cleaned
+
+    def filters(self) -> RequestFilters:
+        data = self.cleaned_data
+        return RequestFilters(
+            search=(data.get("q") or "").strip(),
+            status=data.get("status") or "",
+            since=data.get("since"),
+            until=data.get("until"),
+        )

@@ -22,6 +22,11 @@ urlpatterns = [
         "requests/<int:pk>/deny/", views.decide_request, {"decision": "deny"}, name="deny_request"
     ),
     path("requests/approve-selected/", views.approve_selected, name="approve_selected"),
+    path("requests/history/", views.request_history, name="request_history"),
+    path("requests/history.csv", views.request_history_csv, name="request_history_csv"),
+    path("lifecycle/", views.lifecycle_settings, name="lifecycle"),
+    path("groups/deleted/", views.deleted_groups, name="deleted_groups"),
+    path("groups/<int:pk>/restore/", views.restore_group, name="restore_group"),
     path("users/", views.users, name="users"),
     path("users/<int:pk>/", views.change_user, name="change_user"),
     path("users/<int:pk>/email/", views.change_email, name="change_email"),

@@ -13,6 +13,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,8 +21,16 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from admincenter import charts
-from admincenter.forms import AuditFilterForm, GeneralSettingsForm, ScimTokenForm, UserChangeForm
+from admincenter.forms import (
+    AuditFilterForm,
+    GeneralSettingsForm,
+    LifecycleSettingsForm,
+    RequestHistoryForm,
+    ScimTokenForm,
+    UserChangeForm,
+)
 from groups import actions as group_actions
+from groups import lifecycle
 from groups import selectors as group_selectors
 from groups import views as group_views
 from groups.forms import GroupForm, search_term
@@ -35,7 +44,7 @@ from tenants import selectors as tenant_selectors
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import NotAllowed, NotFound, Refusal
-from tenants.models import GeneralSettings, User
+from tenants.models import GeneralSettings, LifecycleSettings, User
 from tenants.permissions import may_change_standing
 from tenants.selectors import AuditFilters
 from tenants.web import (
@@ -78,6 +87,20 @@ REQUEST_SERIES = [
     charts.Series(JoinRequest.Status.PENDING, "Pending", "pending"),
 ]
 OVERVIEW_DAYS = 30
+
+
+def _filtered_list(
+    request: HttpRequest, *, form, rows, tab: str, template: str, describe=None
+) -> HttpResponse:
+    """A filtered list page (Audit log, Request history): its filters stay in the export
+    link (`query`, without the page number); `describe` dresses each row of the page."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    page = _page(request, rows)
+    for row in page if describe else ():
+        describe(row)
+    context = {"tab": tab, "form": form, "page": page, "query": query.urlencode()}
+    return _render(request, template, context)
 
 
 @require_safe
@@ -312,14 +335,16 @@ def _audit_events(request: HttpRequest, form: AuditFilterForm):
 @admin_center_view
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
-    query = request.GET.copy()
-    query.pop("page", None)
-    page = _page(request, _audit_events(request, form))
-    for event in page:  # in plain words (tenants/audit.py)
-        event.target_text = audit_words.target(event)
-        event.details = audit_words.details(event)
-    context = {"tab": "audit", "form": form, "page": page, "query": query.urlencode()}
-    return _render(request, "audit.html", context)
+    rows = _audit_events(request, form)
+    return _filtered_list(
+        request, form=form, rows=rows, tab="audit", template="audit.html", describe=_in_words
+    )
+
+
+def _in_words(event) -> None:
+    """An audit event as people read it (tenants/audit.py)."""
+    event.target_text = audit_words.target(event)
+    event.details = audit_words.details(event)
 
 
 @require_safe
@@ -374,6 +399,45 @@ def scim_tokens(request: HttpRequest) -> HttpResponse:
     return _render(request, "scim_tokens.html", context)
 
 
+# --- Reminders and expiration (docs/lifecycle.md) --------------------------------------------
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@admin_center_view
+def lifecycle_settings(request: HttpRequest) -> HttpResponse:
+    tenant = request.user.tenant
+    current = LifecycleSettings.for_tenant(tenant.pk)
+    initial = {name: getattr(current, name) for name in LifecycleSettings.FIELDS}
+    initial["selected_groups"] = "\n".join(
+        group_selectors.groups_selected_for_expiration(tenant.pk)
+    )
+    form = LifecycleSettingsForm(request.POST or None, initial=initial, tenant_id=tenant.pk)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in LifecycleSettings.FIELDS}
+        try:
+            with transaction.atomic():  # the settings and the selection change together
+                actions.update_lifecycle_settings(tenant, actor=request.actor, **values)
+                lifecycle.select_groups_for_expiration(
+                    tenant.pk, actor=request.actor, groups=form.cleaned_data["selected_groups"]
+                )
+        except Refusal as refusal:
+            show_refusal(form, refusal)
+        else:
+            messages.success(request, "Reminder and expiration settings saved.")
+            return redirect("admin_center:lifecycle")
+    return _render(request, "lifecycle.html", {"form": form, "tab": "lifecycle"})
+
+
+@require_safe
+@admin_center_view
+def deleted_groups(request: HttpRequest) -> HttpResponse:
+    """Expired groups, restorable by global admins for 30 days."""
+    page = _page(request, lifecycle.deleted_groups(request.user.tenant_id))
+    for group in page:
+        group.restorable_until = lifecycle.restorable_until(group)
+    return _render(request, "deleted_groups.html", {"tab": "groups", "page": page})
+
+
 @require_POST
 @admin_center_view
 def revoke_scim(request: HttpRequest, pk: int) -> HttpResponse:
@@ -383,3 +447,73 @@ def revoke_scim(request: HttpRequest, pk: int) -> HttpResponse:
     revoke_scim_token(client, actor=request.actor)
     messages.success(request, f"“{client.name}” revoked: it can no longer provision.")
     return redirect("admin_center:scim_tokens")
+
+
+@require_POST
+@admin_center_view
+def restore_group(request: HttpRequest, pk: int) -> HttpResponse:
+    group = lifecycle.deleted_group(request.user.tenant_id, pk)
+    lifecycle.restore_group(group, actor=request.actor)
+    messages.success(request, f"“{group.display_name}” restored, with its members and owners.")
+    return redirect("group_detail", pk=group.pk)
+
+
+# --- Request history -------------------------------------------------------------------------
+
+
+def _history(request: HttpRequest, form: RequestHistoryForm):
+    filters = form.filters() if form.is_valid() else group_selectors.RequestFilters()
+    found = group_selectors.request_history(request.user.tenant_id, filters)
+    return found if form.is_valid() else found.none()
+
+
+@require_safe
+@admin_center_view
+def request_history(request: HttpRequest) -> HttpResponse:
+    """Every request ever made in the tenant (none is deleted), searchable, no row cap."""
+    form = RequestHistoryForm(request.GET)
+    rows = _history(request, form)
+    return _filtered_list(
+        request, form=form, rows=rows, tab="requests", template="request_history.html"
+    )
+
+
+@require_safe
+@admin_center_view
+def request_history_csv(request: HttpRequest):
+    """The filtered history, streamed row by row; no cap, flat memory."""
+    rows = _history(request, RequestHistoryForm(request.GET)).values_list(
+        "created_at",
+        "requester__display_name",
+        "requester__email",
+        "group_id",
+        "group__display_name",
+        "group_name",
+        "justification",
+        "status",
+        "decided_at",
+        "decided_by__display_name",
+        "decision_reason",
+    )
+    lines = (
+        (*row[:4], row[4] or row[5], *row[6:9], row[9] or _system(row[7]), row[10])
+        for row in rows.iterator(chunk_size=2000)
+    )
+    header = (
+        "requested_at",
+        "requester",
+        "requester_email",
+        "group_id",
+        "group",
+        "justification",
+        "status",
+        "decided_at",
+        "decided_by",
+        "reason",
+    )
+    return streaming_csv(header, lines, f"requests-{timezone.now():%Y%m%d-%H%M}.csv")
+
+
+def _system(status: str) -> str:
+    """Who decided when no person did: the system (expiry, a deleted group), or nobody yet."""
+    return "" if status == "pending" else "System"

@@ -336,5 +336,8 @@ def subscribe() -> None:
         EventKind.USER_DEACTIVATED,
         EventKind.USER_REACTIVATED,
     )(_on_people)
-    on_change(EventKind.GROUP_DELETED)(_on_group_deleted)
+    # An expired group (soft-deleted) gives nothing; a restored one gives again.
+    on_change(EventKind.GROUP_DELETED, EventKind.GROUP_EXPIRED, EventKind.GROUP_RESTORED)(
+        _on_group_deleted
+    )
     on_change(EventKind.GROUP_NESTED, EventKind.GROUP_UNNESTED)(_on_nesting)

@@ -12,8 +12,10 @@ Every caller goes through here: views, Django admin, the Admin center, commands,
 """
 
 import copy
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -127,6 +129,33 @@ def _lock_group(group: Group | int) -> Group:
 def _group_change(group: Group, data: dict, **payload) -> Change:
     """A change about a group: readable `data` for the audit log, ids for the outbox event."""
     return Change(target=group, data=data, payload={"group_id": group.pk, **payload})
+
+
+MAX_MEMBERSHIP_DAYS = 3650
+
+
+def membership_term(
+    group: Group, ends_at: datetime | None, *, now: datetime
+) -> tuple[datetime | None, int | None]:
+    """When a new membership ends and its term in days (a renewal adds the term again):
+    the end date given, else the group's default duration, else (None, None): no end."""
+    if ends_at is None:
+        if not group.default_membership_days:
+            return None, None
+        return now + timedelta(days=group.default_membership_days), group.default_membership_days
+    ends_at = clean_end(ends_at, now=now)
+    return ends_at, max(1, math.ceil((ends_at - now) / timedelta(days=1)))
+
+
+def clean_end(ends_at: datetime, *, now: datetime) -> datetime:
+    """A membership's end date as given by a person: in the future, within 10 years."""
+    if not isinstance(ends_at, datetime) or timezone.is_naive(ends_at):
+        raise Invalid("Choose the date the membership ends.", field="ends_at")
+    if ends_at <= now:
+        raise Invalid("The membership's end date must be in the future.", field="ends_at")
+    if ends_at > now + timedelta(days=MAX_MEMBERSHIP_DAYS):
+        raise Invalid("A membership can end at most 10 years from now.", field="ends_at")
+    return ends_at
 
 
 # --- Groups ----------------------------------------------------------------------------------
@@ -262,6 +291,7 @@ def delete_group(group: Group, *, actor: Actor | User) -> None:
     owners = list(group.ownerships.values_list("user_id", "user__email").order_by("user__email"))
     affected = graph.subtree_member_ids([group.pk])
     gone = copy.copy(group)  # keeps its id for the audit row once the row is deleted
+    keep_request_history(group, reason="The group was deleted.")
     group.delete()
     record(
         EventKind.GROUP_DELETED,
@@ -280,6 +310,16 @@ def delete_group(group: Group, *, actor: Actor | User) -> None:
             "subtree_member_ids": affected,
         },
     )
+
+
+def keep_request_history(group: Group, *, reason: str) -> None:
+    """Before a group row goes: its requests stay (docs/lifecycle.md), naming the group and
+    its tenant; the pending ones are cancelled with `reason`. The caller holds the group."""
+    requests = JoinRequest.objects.filter(group=group)
+    requests.filter(status=Pending).update(
+        status=JoinRequest.Status.CANCELLED, decided_at=timezone.now(), decision_reason=reason
+    )
+    requests.update(group_name=group.display_name, tenant_id=group.tenant_id)
 
 
 # --- Joining, leaving and requests -------------------------------------------------------------
@@ -309,6 +349,7 @@ def request_to_join(group: Group, *, actor: Actor | User, justification: str = "
     now = timezone.now()
     join_request = JoinRequest.objects.create(
         group=group,
+        tenant_id=group.tenant_id,
         requester=person,
         justification=justification,
         status=JoinRequest.Status.APPROVED if is_open else Pending,
@@ -316,8 +357,14 @@ def request_to_join(group: Group, *, actor: Actor | User, justification: str = "
         decided_at=now if is_open else None,
     )
     if is_open:
+        ends_at, term_days = membership_term(group, None, now=now)
         Membership.objects.create(
-            group=group, user=person, added_by=person, added_via=Membership.Via.JOIN
+            group=group,
+            user=person,
+            added_by=person,
+            added_via=Membership.Via.JOIN,
+            ends_at=ends_at,
+            term_days=term_days,
         )
     record_many(
         EventKind.GROUP_JOINED if is_open else EventKind.REQUEST_CREATED,
@@ -353,17 +400,25 @@ CLOSING_KINDS = {
 
 @transaction.atomic
 def close_requests(
-    request_ids: Sequence[int], *, actor: Actor | User, status: str, reason: str = ""
+    request_ids: Sequence[int],
+    *,
+    actor: Actor | User,
+    status: str,
+    reason: str = "",
+    ends_at: datetime | None = None,
 ) -> DecisionResult:
     """Approve, deny, cancel or expire many requests in a fixed number of queries.
 
     Locks their groups (by id), then the requests; each request is decided or refused on its
     own (not pending, the policy's reason, a deactivated requester) and the rest go on.
-    Approving adds the members. One audit row and one event per decided request.
+    Approving adds the members (ending at `ends_at`, else after each group's default
+    duration). One audit row and one event per decided request.
     """
     actor = as_actor(actor)
     kind, action = CLOSING_KINDS[status]
     reason = _clean_reason(reason)
+    if ends_at is not None:
+        ends_at = clean_end(ends_at, now=timezone.now())
     group_ids = set(
         JoinRequest.objects.filter(pk__in=request_ids).values_list("group_id", flat=True)
     )
@@ -398,6 +453,7 @@ def close_requests(
             [(r.group, r.requester) for r in result.decided],
             actor=actor,
             via=Membership.Via.REQUEST,
+            ends_at=ends_at,
         )
     for join_request in result.decided:
         join_request.status, join_request.decided_at = status, now
@@ -414,12 +470,20 @@ def close_requests(
                     user_id=r.requester_id,
                     request_id=r.pk,
                     membership_added=(r.group_id, r.requester_id) in added,
+                    **_approved_until(r, status, ends_at, now),
                 )
                 for r in result.decided
                 if r.group.tenant_id == tenant_id
             ],
         )
     return result
+
+
+def _approved_until(join_request: JoinRequest, status: str, ends_at, now) -> dict:
+    """An approval's event says until when the membership runs (null: no end)."""
+    if status != JoinRequest.Status.APPROVED:
+        return {}
+    return {"ends_at": membership_term(join_request.group, ends_at, now=now)[0]}
 
 
 def _why_not_close(
@@ -435,9 +499,13 @@ def _why_not_close(
     return None
 
 
-def _close_one(join_request: JoinRequest, *, actor, status: str, reason: str = "") -> JoinRequest:
+def _close_one(
+    join_request: JoinRequest, *, actor, status: str, reason: str = "", ends_at=None
+) -> JoinRequest:
     """Close one request; its refusal is raised (nothing written)."""
-    result = close_requests([join_request.pk], actor=actor, status=status, reason=reason)
+    result = close_requests(
+        [join_request.pk], actor=actor, status=status, reason=reason, ends_at=ends_at
+    )
     if result.refused:
         raise result.refused[0][1]
     if not result.decided:  # gone with its group in the meantime
@@ -446,10 +514,21 @@ def _close_one(join_request: JoinRequest, *, actor, status: str, reason: str = "
 
 
 def approve_request(
-    join_request: JoinRequest, *, actor: Actor | User, reason: str = ""
+    join_request: JoinRequest,
+    *,
+    actor: Actor | User,
+    reason: str = "",
+    ends_at: datetime | None = None,
 ) -> JoinRequest:
-    """An owner (or global admin) approves: the requester becomes a member."""
-    return _close_one(join_request, actor=actor, status=JoinRequest.Status.APPROVED, reason=reason)
+    """An owner (or global admin) approves: the requester becomes a member (until `ends_at`,
+    else for the group's default duration, if any)."""
+    return _close_one(
+        join_request,
+        actor=actor,
+        status=JoinRequest.Status.APPROVED,
+        reason=reason,
+        ends_at=ends_at,
+    )
 
 
 def deny_request(
@@ -495,13 +574,20 @@ def _via(actor: Actor, group: Group) -> str:
 
 
 def _add_memberships(
-    pairs: list[tuple[Group, User]], *, actor: Actor, via: str, known_absent: bool = False
+    pairs: list[tuple[Group, User]],
+    *,
+    actor: Actor,
+    via: str,
+    known_absent: bool = False,
+    ends_at: datetime | None = None,
 ) -> set[tuple[int, int]]:
     """Insert the (group, person) memberships that don't exist yet; returns those inserted.
 
     The caller holds the groups' locks, so nobody else adds the same rows meanwhile;
     `known_absent` skips the lookup when the caller has just checked under that lock.
+    Each membership ends at `ends_at`, else after its group's default duration, if any.
     """
+    now = timezone.now()
     present: set[tuple[int, int]] = set()
     if not known_absent:
         group_ids = {group.pk for group, _ in pairs}
@@ -512,28 +598,49 @@ def _add_memberships(
             )
         )
     new = {(g.pk, p.pk): (g, p) for g, p in pairs if (g.pk, p.pk) not in present}
+    terms = {g.pk: membership_term(g, ends_at, now=now) for g, _ in new.values()}
     Membership.objects.bulk_create(
-        Membership(group=g, user=p, added_by=actor.user, added_via=via) for g, p in new.values()
+        Membership(
+            group=g,
+            user=p,
+            added_by=actor.user,
+            added_via=via,
+            ends_at=terms[g.pk][0],
+            term_days=terms[g.pk][1],
+        )
+        for g, p in new.values()
     )
     return set(new)
 
 
 @transaction.atomic
-def add_members(group: Group, *, actor: Actor | User, people: Iterable[User]) -> AddMembersResult:
+def add_members(
+    group: Group,
+    *,
+    actor: Actor | User,
+    people: Iterable[User],
+    ends_at: datetime | None = None,
+) -> AddMembersResult:
     """Add many people at once; idempotent. Each person is added, already in, or refused.
 
-    A pending request of someone added is approved with the add. About a dozen queries
+    A pending request of someone added is approved with the add. Their memberships end at
+    `ends_at`, else after the group's default duration, if any. About a dozen queries
     whatever the number of people.
     """
     actor = as_actor(actor)
     group = _lock_group(group)
     require(actor, Action.MANAGE_MEMBERS, group)
+    ends_at, _ = membership_term(group, ends_at, now=timezone.now())
     result = classify_for_adding(group, people)
     if not result.added:
         return result
     via = _via(actor, group)
     _add_memberships(
-        [(group, person) for person in result.added], actor=actor, via=via, known_absent=True
+        [(group, person) for person in result.added],
+        actor=actor,
+        via=via,
+        known_absent=True,
+        ends_at=ends_at,
     )
     resolved = _approve_pending_of(group, result.added, actor=actor)
     record_many(
@@ -543,9 +650,15 @@ def add_members(group: Group, *, actor: Actor | User, people: Iterable[User]) ->
         changes=[
             _group_change(
                 group,
-                {"user": person, "via": via, "resolved_request": resolved.get(person.pk)},
+                {
+                    "user": person,
+                    "via": via,
+                    "resolved_request": resolved.get(person.pk),
+                    **({"ends_at": ends_at} if ends_at else {}),
+                },
                 user_id=person.pk,
                 request_id=resolved.get(person.pk),
+                ends_at=ends_at,
             )
             for person in result.added
         ],

@@ -2,10 +2,12 @@
 
 import csv
 import io
+from datetime import datetime, time
 
 from crispy_forms.helper import FormHelper
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from groups.models import (
     DECISION_REASON_MAX,
@@ -106,6 +108,50 @@ class JoinForm(forms.Form):
         self.helper = _helper()
 
 
+def end_of_day(day) -> datetime | None:
+    """A chosen end date as the moment the membership ends: the start of that day (local)."""
+    if day is None:
+        return None
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+class EndDateField(forms.DateField):
+    """An optional membership end date (a date picker); the action checks it's in the future."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("label", "Membership ends on (optional)")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        day = super().clean(value)
+        if day is not None and not 1970 <= day.year <= 9998:
+            raise forms.ValidationError("Choose a date within the next 10 years.")
+        return day
+
+
+class MembershipEndForm(forms.Form):
+    """Add members: when the new memberships end (empty: the group's default, if any)."""
+
+    ends_on = EndDateField()
+
+
+class MembershipOptionsForm(forms.Form):
+    """The group page's membership duration options (owners)."""
+
+    default_membership_days = forms.IntegerField(
+        label="Default membership duration (days)",
+        min_value=1,
+        max_value=3650,
+        required=False,
+        help_text="New members leave after this many days unless renewed. Empty: no end.",
+    )
+    members_can_renew = forms.BooleanField(
+        label="Members can renew their own membership", required=False
+    )
+
+
 class DecisionForm(forms.Form):
     reason = forms.CharField(
         label="Reason (optional)",
@@ -113,6 +159,7 @@ class DecisionForm(forms.Form):
         required=False,
         validators=[refuse_nul],
     )
+    ends_on = EndDateField()
 
 
 MAX_BULK_ENTRIES = 5000

@@ -58,6 +58,18 @@ def _valid(field: str, choices: type[models.TextChoices]) -> models.Q:
     return models.Q(**{f"{field}__in": choices.values})
 
 
+# An expired group is soft-deleted: a global admin can restore it this long (docs/lifecycle.md).
+RESTORE_DAYS = 30
+
+
+class LiveGroups(models.Manager):
+    """Groups that exist. An expired group (soft-deleted, restorable for 30 days) is left out
+    of every read that goes through `Group.objects`; `Group.with_deleted` sees it too."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
 class Group(models.Model):
     tenant = models.ForeignKey(Tenant, on_delete=models.PROTECT, related_name="groups")
     display_name = models.CharField(max_length=DISPLAY_NAME_MAX)
@@ -80,16 +92,42 @@ class Group(models.Model):
     external_id = models.CharField(
         max_length=255, blank=True, help_text="The identity provider's id for this group (SCIM)."
     )
+    # Lifecycle (docs/lifecycle.md): groups/lifecycle.py changes these.
+    default_membership_days = models.PositiveIntegerField(
+        "Default membership duration (days)",
+        null=True,
+        blank=True,
+        help_text="New memberships end after this many days. Empty: they don't end by themselves.",
+    )
+    members_can_renew = models.BooleanField("Members can renew their own membership", default=False)
+    expiration_selected_at = models.DateTimeField(
+        "Selected for the group expiration policy",
+        null=True,
+        blank=True,
+        help_text="When a global admin selected it (the policy applies to selected groups).",
+    )
+    renewed_at = models.DateTimeField(
+        null=True, blank=True, help_text="The group's lifetime counts from here (else creation)."
+    )
+    deleted_at = models.DateTimeField(
+        null=True, blank=True, help_text="Expired: soft-deleted, restorable for 30 days."
+    )
+
+    objects = LiveGroups()
+    with_deleted = models.Manager()  # noqa: DJ012 (a second manager, not a field)
 
     class Meta:
         ordering = ["display_name", "id"]
+        base_manager_name = "with_deleted"
         constraints = [
             models.UniqueConstraint(
-                fields=["tenant", "name_key"], name="group_name_key_unique_per_tenant"
+                fields=["tenant", "name_key"],
+                condition=models.Q(deleted_at__isnull=True),
+                name="group_name_key_unique_per_tenant",
             ),
             models.UniqueConstraint(
                 fields=["tenant", "external_id"],
-                condition=~models.Q(external_id=""),
+                condition=~models.Q(external_id="") & models.Q(deleted_at__isnull=True),
                 name="group_external_id_unique",
             ),
             models.CheckConstraint(
@@ -117,6 +155,11 @@ class Group(models.Model):
     @property
     def is_self_service(self) -> bool:
         return self.group_type in SELF_SERVICE_TYPES
+
+    @property
+    def lifetime_start(self):
+        """Where the expiration policy's lifetime counts from: the last renewal, or creation."""
+        return self.renewed_at or self.created_at
 
 
 class Ownership(models.Model):
@@ -152,6 +195,10 @@ class Membership(models.Model):
     )
     added_via = models.CharField(max_length=10, choices=Via.choices)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Time-bound membership (docs/lifecycle.md): removed by the system at `ends_at`; a renewal
+    # adds `term_days` again.
+    ends_at = models.DateTimeField(null=True, blank=True)
+    term_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["created_at", "id"]
@@ -160,17 +207,38 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=_valid("added_via", MembershipVia), name="membership_via_valid"
             ),
+            models.CheckConstraint(
+                condition=models.Q(ends_at__isnull=True, term_days__isnull=True)
+                | models.Q(ends_at__isnull=False, term_days__gte=1),
+                name="membership_end_has_term",
+            ),
         ]
-        indexes = [models.Index(fields=["user", "group"], name="membership_user_idx")]
+        indexes = [
+            models.Index(fields=["user", "group"], name="membership_user_idx"),
+            models.Index(
+                fields=["ends_at"],
+                condition=models.Q(ends_at__isnull=False),
+                name="membership_ends_at_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.user} in {self.group}"
 
 
 class JoinRequest(models.Model):
+    """A request to join. Kept for good (docs/lifecycle.md): when its group is deleted the
+    request stays, with the group's name in `group_name` and its tenant in `tenant`."""
+
     Status = RequestStatus
 
-    group = models.ForeignKey(Group, on_delete=models.CASCADE, related_name="join_requests")
+    group = models.ForeignKey(
+        Group, on_delete=models.SET_NULL, null=True, blank=True, related_name="join_requests"
+    )
+    tenant = models.ForeignKey(
+        Tenant, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    group_name = models.CharField(max_length=DISPLAY_NAME_MAX, blank=True)
     requester = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
     )
@@ -207,10 +275,16 @@ class JoinRequest(models.Model):
         indexes = [
             models.Index(fields=["group", "status", "created_at"], name="request_group_status_idx"),
             models.Index(fields=["requester", "status"], name="request_requester_idx"),
+            models.Index(fields=["tenant", "-created_at", "-id"], name="request_history_idx"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.requester} → {self.group} ({self.status})"
+        return f"{self.requester} → {self.group or self.group_name} ({self.status})"
+
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None and self.group_id is not None:
+            self.tenant_id = self.group.tenant_id  # the history keeps it if the group goes
+        super().save(*args, **kwargs)
 
 
 # Only security groups nest, and into security groups only (as in Entra).
@@ -243,3 +317,18 @@ class GroupNesting(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child} in {self.parent}"
+
+
+class GroupArchive(models.Model):
+    """What an expired group held (members, owners, nestings), kept so that a global admin
+    can restore it within 30 days (groups/lifecycle.py). Ids and values only."""
+
+    group = models.OneToOneField(Group, on_delete=models.CASCADE, related_name="archive")
+    members = models.JSONField(default=list)
+    owners = models.JSONField(default=list)
+    nested_in = models.JSONField(default=list)  # parent group ids
+    nested = models.JSONField(default=list)  # child group ids
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"Archive of {self.group}"

@@ -97,6 +97,7 @@ class Reason:
         "Your administrator has turned off groups in the Access Panel "
         f'(General setting "{SETTING_RESTRICT}" is Yes).'
     )
+    RENEW_OFF = "Members of this group can't renew their own membership: ask an owner to renew it."
 
     @staticmethod
     def edit_off(group_type: str) -> str:
@@ -132,6 +133,7 @@ class Action(StrEnum):
     MANAGE_OWNERS = "manage_owners"
     VIEW_REQUESTS = "view_requests"
     DECIDE_REQUESTS = "decide_requests"
+    RENEW_OWN = "renew_own"  # renew my own time-bound membership (docs/lifecycle.md)
     # On a join request
     VIEW_REQUEST = "view_request"
     CANCEL_REQUEST = "cancel_request"
@@ -256,6 +258,15 @@ def _group_rules(actor: Actor, action: str, settings: GeneralSettings | None) ->
             if user is None:
                 return [*rules, Rule(False, Reason.PERSON_ONLY)]
             rules += [self_service, Rule(_is_member(user), Reason.NOT_MEMBER)]
+        case Action.RENEW_OWN:
+            if user is None:
+                return [*rules, Rule(False, Reason.PERSON_ONLY)]
+            rules.append(Rule(_is_member(user), Reason.NOT_MEMBER))
+            if not admin:  # owners renew as they manage members; members when the group lets them
+                rules += [
+                    self_service,
+                    Rule(Q(members_can_renew=True) | _is_owner(user), Reason.RENEW_OFF),
+                ]
         case Action.EDIT | Action.DELETE:
             if not admin:
                 rules += [owner, self_service]
@@ -615,6 +626,9 @@ def who_may(action: str, group: Group, *, settings: GeneralSettings | None = Non
                 condition = admin
         case Action.LEAVE:
             condition = member if self_service else nobody
+        case Action.RENEW_OWN:
+            renewers = Q(pk__isnull=False) if group.members_can_renew else owner
+            condition = member & (admin | (renewers if self_service else nobody))
         case Action.EDIT | Action.DELETE:
             editable = self_service and _creation_allowed(settings, group.group_type)
             condition = admin | (owner if editable else nobody)
@@ -640,6 +654,19 @@ def who_may_decide(join_request: JoinRequest, *, settings: GeneralSettings | Non
     return who_may(Action.DECIDE_REQUESTS, join_request.group, settings=settings).exclude(
         pk=join_request.requester_id
     )
+
+
+def may_restore(actor: Actor | User, group: Group) -> Decision:
+    """Restoring an expired (soft-deleted) group is for global admins of its tenant."""
+    actor = as_actor(actor)
+    refusal = _actor_refusal(actor)
+    if refusal:
+        return Decision(False, refusal)
+    if actor.tenant_id is not None and actor.tenant_id != group.tenant_id:
+        return Decision(False, Reason.NOT_FOUND, not_found=True)
+    if not actor.administers_tenant:
+        return Decision(False, Reason.ADMIN_ONLY)
+    return ALLOWED
 
 
 def nests(group: Group) -> bool:

@@ -158,6 +158,12 @@ def with_viewer_status(groups: QuerySet, viewer: User) -> QuerySet:
     )
 
 
+def with_viewer_membership_end(groups: QuerySet, viewer: User) -> QuerySet:
+    """Annotate when the viewer's own membership ends (None: it doesn't, or no membership)."""
+    mine = Membership.objects.filter(group=OuterRef("pk"), user=viewer).values("ends_at")[:1]
+    return groups.annotate(viewer_membership_ends=Subquery(mine))
+
+
 def groups_i_own(viewer: User, *, decider: Decider | None = None) -> QuerySet:
     owned = Ownership.objects.filter(group=OuterRef("pk"), user=viewer)
     return (
@@ -459,3 +465,57 @@ def busiest_groups(tenant_id: int, *, limit: int = 5) -> list[tuple[int, str, in
         .order_by("-pending", "group__display_name")[:limit]
     )
     return [(row["group_id"], row["group__display_name"], row["pending"]) for row in rows]
+
+
+# --- Request history and lifecycle (docs/lifecycle.md) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFilters:
+    """The Admin center's request history filters; empty values filter nothing."""
+
+    search: str = ""  # requester's name or email, or the group's name (then or now)
+    status: str = ""
+    since: date | None = None
+    until: date | None = None
+
+
+def request_history(tenant_id: int, filters: RequestFilters) -> QuerySet:
+    """Every request of the tenant, decided or not, kept for good (also those of deleted
+    groups), newest first: the Admin center's history page and its CSV export."""
+    found = JoinRequest.objects.filter(tenant_id=tenant_id)
+    if filters.search:
+        found = found.filter(
+            Q(requester__display_name__icontains=filters.search)
+            | Q(requester__email__icontains=filters.search)
+            | Q(group__display_name__icontains=filters.search)
+            | Q(group_name__icontains=filters.search)
+        )
+    if filters.status:
+        found = found.filter(status=filters.status)
+    zone = timezone.get_current_timezone()
+    if filters.since:
+        found = found.filter(created_at__gte=datetime.combine(filters.since, time.min, zone))
+    if filters.until:
+        end = datetime.combine(filters.until + timedelta(days=1), time.min, zone)
+        found = found.filter(created_at__lt=end)
+    return found.select_related("group", "requester", "decided_by").order_by("-created_at", "-id")
+
+
+def groups_named_exactly(tenant_id: int, names: Iterable[str]) -> list[Group]:
+    """The tenant's live groups with these names (ignoring case), in one query."""
+    names = [name for name in names if name]
+    if not names:
+        return []
+    matches = Q(pk__in=[])
+    for name in names:
+        matches |= Q(display_name__iexact=name)
+    return list(Group.objects.filter(matches, tenant_id=tenant_id).order_by("display_name"))
+
+
+def groups_selected_for_expiration(tenant_id: int) -> list[str]:
+    return list(
+        Group.objects.filter(tenant_id=tenant_id, expiration_selected_at__isnull=False)
+        .order_by("display_name")
+        .values_list("display_name", flat=True)
+    )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from groups import views
+from groups import lifecycle_views, views
 
 urlpatterns = [
     path("", views.my_groups, name="my_groups"),
@@ -33,4 +33,15 @@ urlpatterns = [
     path("groups/options/", views.group_options, name="group_options"),
     path("groups/<int:pk>/nested/add/", views.nest_group, name="nest_group"),
     path("groups/<int:pk>/nested/remove/", views.unnest_group, name="unnest_group"),
+    path("groups/<int:pk>/renew/", lifecycle_views.renew_group, name="renew_group"),
+    path(
+        "groups/<int:pk>/members/renew/",
+        lifecycle_views.renew_membership,
+        name="renew_membership",
+    ),
+    path(
+        "groups/<int:pk>/membership-options/",
+        lifecycle_views.membership_options,
+        name="membership_options",
+    ),
 ]

@@ -19,14 +19,23 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 
-from groups import actions, extensions, selectors
-from groups.forms import BulkMembersForm, DecisionForm, GroupForm, JoinForm, search_term
+from groups import actions, extensions, lifecycle, selectors
+from groups.forms import (
+    BulkMembersForm,
+    DecisionForm,
+    GroupForm,
+    JoinForm,
+    MembershipEndForm,
+    MembershipOptionsForm,
+    end_of_day,
+    search_term,
+)
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import Action, Decider, Decision, nests
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import Invalid, NotFound, Refusal
-from tenants.models import User
+from tenants.models import LifecycleSettings, User
 from tenants.text import is_email, is_id
 from tenants.web import acting_person, safe_next, show_refusal
 
@@ -41,6 +50,7 @@ GROUP_PAGE_ACTIONS = (
     Action.MANAGE_OWNERS,
     Action.VIEW_REQUESTS,
     Action.DECIDE_REQUESTS,
+    Action.RENEW_OWN,
 )
 
 
@@ -224,13 +234,22 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
     groups = selectors.with_viewer_status(
         selectors.visible_groups(request.user, decider=decider), request.user
     )
+    groups = selectors.with_viewer_membership_end(groups, request.user)
     group = get_object_or_404(decider.annotate(groups, GROUP_PAGE_ACTIONS), pk=pk)
     can = {action.value: decider.can(action, group) for action in GROUP_PAGE_ACTIONS}
     can["nest"] = can["manage_members"] and nests(group)
     owners = list(selectors.group_owners(group))
     latest = selectors.my_latest_request(group, request.user)
     pending = latest is not None and latest.status == JoinRequest.Status.PENDING
+    expires_at = lifecycle.expires_at(group, LifecycleSettings.for_tenant(group.tenant_id))
     context = {
+        "expires_at": expires_at,
+        "membership_options": MembershipOptionsForm(
+            initial={
+                "default_membership_days": group.default_membership_days,
+                "members_can_renew": group.members_can_renew,
+            }
+        ),
         "group": group,
         "can": can,
         "owners": owners,
@@ -374,8 +393,15 @@ def respond_to_decision(
     done = "approved" if decision == "approve" else "denied"
     try:
         if not form.is_valid():
-            raise Invalid(" ".join(form.errors.get("reason", [])), field="reason")
-        decide(join_request, actor=request.actor, reason=form.cleaned_data["reason"])
+            field, errors = next(iter(form.errors.items()))
+            raise Invalid(" ".join(errors), field=field)
+        ends = end_of_day(form.cleaned_data["ends_on"])
+        decide(
+            join_request,
+            actor=request.actor,
+            reason=form.cleaned_data["reason"],
+            **({"ends_at": ends} if decision == "approve" else {}),
+        )
     except Refusal as refusal:
         if not request.htmx:
             raise
@@ -469,10 +495,15 @@ def add_members(request: HttpRequest, pk: int) -> HttpResponse:
     group = _group_for(request, pk, require=Action.MANAGE_MEMBERS)
     if request.method == "POST" and "confirm" in request.POST:
         people = _picked_people(request, typed_field="q")
-        if not people:
-            messages.error(request, "Select at least one person to add.")
+        end = MembershipEndForm(request.POST)
+        if not people or not end.is_valid():
+            messages.error(request, _why_not_added(people, end))
             return redirect("add_members", pk=group.pk)
-        _report_added(request, actions.add_members(group, actor=request.actor, people=people))
+        ends_at = end_of_day(end.cleaned_data["ends_on"])
+        _report_added(
+            request,
+            actions.add_members(group, actor=request.actor, people=people, ends_at=ends_at),
+        )
         return redirect("group_detail", pk=group.pk)
     form = BulkMembersForm(request.POST or None, request.FILES or None)
     preview = None
@@ -505,6 +536,12 @@ def _picked_people(request: HttpRequest, *, typed_field: str) -> list[User]:
             f"No one in your organisation has the email address “{typed}”.", field=typed_field
         )
     return [person]
+
+
+def _why_not_added(people: list[User], end: MembershipEndForm) -> str:
+    if not people:
+        return "Select at least one person to add."
+    return "Membership end date: " + " ".join(end.errors.get("ends_on", []))
 
 
 def _report_added(request: HttpRequest, result: selectors.AddMembersResult) -> None:

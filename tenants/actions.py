@@ -11,11 +11,20 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid, NotAllowed
 from tenants.events import changes, prepare, record, record_update
-from tenants.models import EventKind, GeneralSettings, Tenant, User, sync_email_addresses
+from tenants.models import (
+    MIN_GROUP_LIFETIME_DAYS,
+    EventKind,
+    GeneralSettings,
+    LifecycleSettings,
+    Tenant,
+    User,
+    sync_email_addresses,
+)
 from tenants.permissions import OWN_STANDING, may_change_standing, require_administer
 from tenants.text import clean_text
 
@@ -390,13 +399,88 @@ def update_general_settings(
     settings.save()
     if selected_owner_assigners is not None:
         settings.selected_owner_assigners.set(selected_owner_assigners)
+    _record_settings(EventKind.SETTINGS_UPDATED, settings, tenant=tenant, actor=actor, diff=diff)
+    return settings
+
+
+def _record_settings(kind: str, settings, *, tenant: Tenant, actor: Actor, diff: dict) -> None:
+    """A change of one of the tenant's settings rows, in the tenant's event order."""
     record_update(
-        EventKind.SETTINGS_UPDATED,
+        kind,
         actor=actor,
         tenant_id=tenant.pk,
         target=settings,
         diff=diff,
         aggregate=f"tenant:{tenant.pk}",
+    )
+
+
+MAX_DAYS = 3650
+
+
+def _clean_days(value: Any, *, field: str, label: str, minimum: int, optional: bool) -> int | None:
+    if value in (None, "") and optional:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise Invalid(f"{label} must be a whole number of days.", field=field)
+    if not minimum <= value <= MAX_DAYS:
+        raise Invalid(f"{label} must be between {minimum} and {MAX_DAYS:,} days.", field=field)
+    return value
+
+
+@transaction.atomic
+def update_lifecycle_settings(
+    tenant: Tenant, *, actor: Actor | User, **new_values: Any
+) -> LifecycleSettings:
+    """Change the tenant's reminders, escalation, request expiry and group expiration policy
+    (docs/lifecycle.md); audited like the General settings. Which groups are "selected" is a
+    groups change (groups.lifecycle.select_groups_for_expiration)."""
+    actor = as_actor(actor)
+    unknown = set(new_values) - set(LifecycleSettings.FIELDS)
+    if unknown:
+        raise Invalid(f"Unknown settings: {', '.join(sorted(unknown))}.")
+    require_administer(actor, tenant)
+    Tenant.objects.select_for_update(no_key=True).filter(pk=tenant.pk).first()
+    settings, _ = LifecycleSettings.objects.get_or_create(tenant=tenant)
+    labels = {name: LifecycleSettings._meta.get_field(name).verbose_name for name in new_values}
+    for name in ("remind_after_days", "escalate_after_days", "expire_requests_after_days"):
+        if name in new_values:
+            new_values[name] = _clean_days(
+                new_values[name],
+                field=name,
+                label=labels[name],
+                minimum=1,
+                optional=name == "expire_requests_after_days",
+            )
+    if "group_lifetime_days" in new_values:
+        new_values["group_lifetime_days"] = _clean_days(
+            new_values["group_lifetime_days"],
+            field="group_lifetime_days",
+            label=labels["group_lifetime_days"],
+            minimum=MIN_GROUP_LIFETIME_DAYS,
+            optional=False,
+        )
+    applies_to = new_values.get("group_expiration_applies_to")
+    if applies_to is not None and applies_to not in LifecycleSettings.AppliesTo.values:
+        raise Invalid(
+            f"{applies_to!r} is not a choice: all, selected or none.",
+            field="group_expiration_applies_to",
+        )
+    if new_values.get("ownerless_group_email"):
+        new_values["ownerless_group_email"] = clean_email(
+            new_values["ownerless_group_email"], field="ownerless_group_email"
+        )
+    diff = changes({name: getattr(settings, name) for name in new_values}, new_values)
+    if not diff:
+        return settings
+    for name, value in new_values.items():
+        setattr(settings, name, value)
+    if "group_expiration_applies_to" in diff and applies_to != LifecycleSettings.AppliesTo.NONE:
+        # Groups older than the lifetime don't expire at once: they get 30 days' warning.
+        settings.group_expiration_since = timezone.now()
+    settings.save()
+    _record_settings(
+        EventKind.LIFECYCLE_SETTINGS_UPDATED, settings, tenant=tenant, actor=actor, diff=diff
     )
     return settings
 

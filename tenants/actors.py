@@ -32,6 +32,7 @@ class Surface(models.TextChoices):
     SCIM = "scim", "SCIM"
     CLI = "cli", "CLI"
     SYSTEM = "system", "System"
+    EMAIL = "email", "Email link"
 
 
 @dataclass(frozen=True)

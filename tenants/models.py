@@ -206,6 +206,94 @@ class GeneralSettings(models.Model):
     )
 
 
+MIN_GROUP_LIFETIME_DAYS = 30
+
+
+class LifecycleSettings(models.Model):
+    """The tenant's reminders, escalation, request expiry and group expiration policy
+    (docs/lifecycle.md). A tenant without a row has the defaults (`for_tenant`)."""
+
+    class AppliesTo(models.TextChoices):
+        ALL = "all", "All groups"
+        SELECTED = "selected", "Selected groups"
+        NONE = "none", "No groups"
+
+    tenant = models.OneToOneField(Tenant, on_delete=models.CASCADE, related_name="lifecycle")
+    remind_after_days = models.PositiveSmallIntegerField(
+        "Remind the deciders after (days)", default=3
+    )
+    escalate_after_days = models.PositiveSmallIntegerField(
+        "Escalate to global admins after (days) with no decision", default=7
+    )
+    expire_requests_after_days = models.PositiveSmallIntegerField(
+        "Expire pending requests after (days)",
+        null=True,
+        blank=True,
+        default=14,
+        help_text="Empty: requests never expire.",
+    )
+    group_lifetime_days = models.PositiveIntegerField(
+        "Group lifetime (days)", default=180, help_text="At least 30 days."
+    )
+    group_expiration_applies_to = models.CharField(
+        "Expiration policy applies to",
+        max_length=10,
+        choices=AppliesTo.choices,
+        default=AppliesTo.NONE,
+    )
+    group_expiration_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the expiration policy last started to apply: no group expires within "
+        "30 days of it.",
+    )
+    ownerless_group_email = models.EmailField(
+        "Email for groups with no owner",
+        blank=True,
+        help_text="Warnings about expiring groups that have no owner go to this address.",
+    )
+
+    class Meta:
+        verbose_name = "Reminder and expiration settings"
+        verbose_name_plural = "Reminder and expiration settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(remind_after_days__gte=1)
+                & models.Q(escalate_after_days__gte=1)
+                & (
+                    models.Q(expire_requests_after_days__isnull=True)
+                    | models.Q(expire_requests_after_days__gte=1)
+                ),
+                name="lifecycle_request_days_positive",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(group_lifetime_days__gte=MIN_GROUP_LIFETIME_DAYS),
+                name="lifecycle_group_lifetime_at_least_30_days",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(group_expiration_applies_to__in=["all", "selected", "none"]),
+                name="lifecycle_applies_to_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder and expiration settings of {self.tenant}"
+
+    FIELDS = (
+        "remind_after_days",
+        "escalate_after_days",
+        "expire_requests_after_days",
+        "group_lifetime_days",
+        "group_expiration_applies_to",
+        "ownerless_group_email",
+    )
+
+    @classmethod
+    def for_tenant(cls, tenant_id: int) -> "LifecycleSettings":
+        """The tenant's row, or the defaults (unsaved) when it has none yet."""
+        return cls.objects.filter(tenant_id=tenant_id).first() or cls(tenant_id=tenant_id)
+
+
 class EventKind(models.TextChoices):
     """Every kind of change: the audit log's actions and the outbox's events (docs/events.md)."""
 
@@ -251,6 +339,21 @@ class EventKind(models.TextChoices):
     SCIM_TOKEN_CREATED = "scim_token.created", "SCIM token created"
     SCIM_TOKEN_REVOKED = "scim_token.revoked", "SCIM token revoked"
     PROVISIONING_UPDATED = "provisioning.updated", "Provisioning settings changed"
+    # Notifications and lifecycle (docs/lifecycle.md)
+    LIFECYCLE_SETTINGS_UPDATED = (
+        "lifecycle_settings.updated",
+        "Reminder and expiration settings changed",
+    )
+    REQUEST_REMINDED = "request.reminded", "Deciders reminded of a request"
+    REQUEST_ESCALATED = "request.escalated", "Request escalated to global admins"
+    MEMBERSHIP_RENEWED = "membership.renewed", "Membership renewed"
+    MEMBERSHIP_ENDING = "membership.ending", "Warned that a membership ends soon"
+    GROUP_EXPIRING = "group.expiring", "Warned that a group expires soon"
+    GROUP_RENEWED = "group.renewed", "Group renewed"
+    GROUP_EXPIRED = "group.expired", "Group expired (deleted, restorable for 30 days)"
+    GROUP_RESTORED = "group.restored", "Deleted group restored"
+    PREFERENCES_UPDATED = "preferences.updated", "Email preferences changed"
+    DIGEST_READY = "digest.ready", "Daily digest ready"
 
 
 class AuditEventQuerySet(models.QuerySet):

@@ -12,6 +12,7 @@ PACKAGES = (
     "api",
     "applications",
     "groups",
+    "notifications",
     "provisioning",
     "scim",
     "tenants",

@@ -436,3 +436,121 @@ def test_a_denied_requester_sees_the_outcome(
     page.goto(f"{live_server.url}/groups/{group.pk}/")
     expect(page.get_by_text("Your last request")).to_be_visible()
     audit(page, "group-last-decision")
+
+
+# --- Notifications and lifecycle (docs/notifications.md, docs/lifecycle.md) --------------------
+
+
+@pytest.fixture
+def lifecycle_data(tenant, tenant_admin, owner, member, requester, rich_data):
+    """Expiration for every group (90 days), a 90-day default with member renewal on the
+    rich group, Mia's membership ending in 5 days, a group that expired, a reminder, decided
+    requests, and the notifications the worker made of all that."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from groups import lifecycle
+    from groups.models import Group, JoinRequest
+    from notifications import housekeeping
+    from tenants import outbox
+    from tenants.actions import update_lifecycle_settings
+    from tenants.models import LifecycleSettings
+    from tests.factories import OPERATOR
+
+    long_ago = timezone.now() - timedelta(days=400)
+    update_lifecycle_settings(
+        tenant, actor=OPERATOR, group_lifetime_days=90, group_expiration_applies_to="all"
+    )
+    LifecycleSettings.objects.filter(tenant=tenant).update(group_expiration_since=long_ago)
+    lifecycle.set_membership_options(
+        rich_data, actor=owner, default_membership_days=90, members_can_renew=True
+    )
+    actions.remove_member(rich_data, actor=owner, person=member)
+    actions.add_members(
+        rich_data, actor=owner, people=[member], ends_at=timezone.now() + timedelta(days=5)
+    )
+    old = GroupFactory(created_by=owner, display_name="Spring campaign 2025")
+    actions.add_members(old, actor=owner, people=[member])
+    Group.objects.filter(pk=old.pk).update(created_at=long_ago)
+    pending = list(JoinRequest.objects.filter(group=rich_data, status="pending").order_by("pk"))
+    actions.deny_request(pending[1], actor=owner, reason="Only the launch team for now.")
+    actions.approve_request(pending[2], actor=owner)
+    JoinRequest.objects.filter(pk=pending[0].pk).update(
+        created_at=timezone.now() - timedelta(days=4)
+    )
+    housekeeping.run()  # a reminder, Mia's 7-day warning, the old group expires
+    outbox.deliver_ready()
+    return rich_data
+
+
+@pytest.mark.parametrize(
+    ("who", "path", "name"),
+    [
+        ("owner", "/notifications/", "notifications"),
+        ("owner", "/notifications/preferences/", "notification-preferences"),
+        ("outsider", "/notifications/", "notifications-empty"),
+        ("owner", "/groups/{pk}/", "group-owner-lifecycle"),
+        ("member", "/groups/{pk}/", "group-member-ends-soon"),
+        ("owner", "/groups/{pk}/members/add/", "add-members-end-date"),
+        ("tenant_admin", "/admin-center/lifecycle/", "admin-lifecycle"),
+        ("tenant_admin", "/admin-center/groups/deleted/", "admin-deleted-groups"),
+        ("tenant_admin", "/admin-center/requests/history/", "admin-request-history"),
+    ],
+)
+def test_lifecycle_pages(
+    request, live_server, page, lifecycle_data, sign_in, audit, who, path, name
+):
+    sign_in(page, request.getfixturevalue(who))
+    page.goto(f"{live_server.url}{path.format(pk=lifecycle_data.pk)}")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    audit(page, name)
+    width = page.viewport_size["width"]
+    for button in page.get_by_role("button", name=re.compile("^(Renew|Remove member)$")).all():
+        box = button.bounding_box()  # the member table's buttons stay in view on a phone
+        assert box and box["x"] >= 0 and box["x"] + box["width"] <= width + 1, (name, box)
+
+
+def _link_of(person, label: str) -> str:
+    from django.core import mail
+
+    from tests.notifications.conftest import link
+
+    message = next(
+        m for m in reversed(mail.outbox) if m.to == [person.email] and "Approve" in m.body
+    )
+    return link(message, label)
+
+
+@pytest.mark.parametrize("label", ["Approve", "Deny", "Open"])
+def test_email_link_pages(live_server, page, owner, rich_data, sign_in, audit, label):
+    from tenants import outbox
+
+    outbox.deliver_ready()
+    sign_in(page, owner)
+    page.goto(f"{live_server.url}{_link_of(owner, label)}")
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    audit(page, f"email-link-{label.lower()}")
+    if label == "Approve":
+        page.get_by_role("button", name="Approve").click()
+        expect(page.get_by_text("request to join")).to_be_visible()
+        page.goto(f"{live_server.url}{_link_of(owner, label)}")
+        expect(page.get_by_text("already used")).to_be_visible()
+        audit(page, "email-link-used")
+
+
+def test_an_email_in_the_products_look(page, owner, rich_data, width, screenshot):
+    """The HTML part of a request email, loaded in Chromium: looked at, at both widths."""
+    from django.core import mail
+
+    from tenants import outbox
+    from tests.notifications.conftest import html_of
+
+    outbox.deliver_ready()
+    message = next(m for m in mail.outbox if m.to == [owner.email])
+    page.set_content(html_of(message))
+    screenshot(page, f"email-new-request-{width}")
+    violations = _axe.run(page).response["violations"]
+    assert not [v for v in violations if v["impact"] in BLOCKING], violations
+    if width < 576:
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")

@@ -96,7 +96,7 @@ def test_group_page_query_count_doesnt_grow_with_members_and_requests(client, te
     # The HTMX member list: session, user, settings, the group with its decisions, members
     # count and page, nested groups = 7. Add members: session, user, settings, owns-any, badge
     # count, the group with its decision = 6.
-    assert counts[200] == (13, 7, 6)
+    assert counts[200] == (14, 7, 6)
 
 
 # --- Restrict access to Groups in the Access Panel -------------------------------------------

@@ -16,6 +16,13 @@ from tenants.tasks import deliver_events, schedule_next_delivery
 from tests.factories import GroupFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _only_the_probes(monkeypatch):
+    """These tests watch the outbox's own machinery: the product's handlers (notifications)
+    are set aside, so only the probes here get deliveries."""
+    monkeypatch.setattr(handlers, "_registry", {})
+
+
 @pytest.fixture
 def probe():
     """A handler of member.added that records each event; `fail_on` makes it raise."""

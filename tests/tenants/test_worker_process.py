@@ -6,6 +6,7 @@ from collections import Counter
 import pytest
 
 from groups import actions
+from tenants import handlers
 from tenants.models import OutboxDelivery
 from tests.factories import GroupFactory, UserFactory
 from tests.outbox_probe.apps import PROBE_KINDS, record_effect
@@ -14,11 +15,16 @@ from tests.processes import db_worker, wait_for
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
+@pytest.fixture(autouse=True)
+def _only_the_probes(monkeypatch):
+    """These tests watch the outbox's own machinery: the product's handlers (notifications)
+    are set aside, so only the probes here get deliveries."""
+    monkeypatch.setattr(handlers, "_registry", {})
+
+
 @pytest.fixture
 def probe_handler():
     """The probe is registered here too, so actions create its deliveries."""
-    from tenants import handlers
-
     handlers.handles("probe", kinds=PROBE_KINDS)(record_effect)
     yield
     handlers.unregister("probe")
