@@ -172,6 +172,9 @@ OUTBOX = {
 # production (a tenant's admin must not reach the deployment's network); a local run allows them.
 PROVISIONING_ALLOW_PRIVATE_ADDRESSES = env_bool("PROVISIONING_ALLOW_PRIVATE_ADDRESSES", LOCAL)
 PROVISIONING_RECONCILE_MINUTES = int(os.environ.get("PROVISIONING_RECONCILE_MINUTES", "60"))
+# How long a worker's claim on one account lasts: longer than the few calls it makes (10 s
+# timeout each); a worker that dies holds its accounts this long.
+PROVISIONING_CLAIM_SECONDS = int(os.environ.get("PROVISIONING_CLAIM_SECONDS", "60"))
 
 # Notifications (docs/notifications.md): links in emails point at SITE_URL; email links
 # expire after NOTIFICATIONS_LINK_DAYS; digests go out at the first housekeeping run after

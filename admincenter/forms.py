@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 
 from groups.models import RequestStatus
 from groups.selectors import RequestFilters, groups_named_exactly
+from provisioning.models import URL_MAX, Operation, Outcome
+from provisioning.selectors import LogFilters
 from scim.models import CLIENT_NAME_MAX
 from tenants.actors import Surface
 from tenants.models import (
@@ -76,6 +78,66 @@ class ScimTokenForm(forms.Form):
         max_length=CLIENT_NAME_MAX,
         help_text="The identity provider that will use it, e.g. “Microsoft Entra ID”.",
     )
+
+
+class ProvisioningForm(forms.Form):
+    """Where an application's accounts are provisioned. The token is write-only: the field
+    is always empty, and leaving it empty keeps the stored one (provisioning/actions.py)."""
+
+    scim_url = forms.CharField(
+        label="SCIM base URL",
+        max_length=URL_MAX,
+        help_text="The application's SCIM 2.0 endpoint, e.g. https://expenses.example/scim/v2",
+        widget=forms.URLInput(attrs={"placeholder": "https://…/scim/v2", "autocomplete": "off"}),
+    )
+    token = forms.CharField(
+        label="Bearer token",
+        required=False,
+        strip=True,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    enabled = forms.BooleanField(
+        label="Provision people with access to this application",
+        required=False,
+        help_text="When on, people who gain access get an account there, and people who lose "
+        "it are deactivated (never deleted).",
+    )
+
+    def __init__(self, *args, has_token: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["token"].help_text = (
+            "A token is saved; it is never shown. Leave this empty to keep it."
+            if has_token
+            else "The token the application gave you for provisioning."
+        )
+
+
+class ProvisioningLogFilterForm(forms.Form):
+    """The provisioning log's filters: the tenant's applications, static outcomes and
+    operations, and part of a person's name or email."""
+
+    application = forms.TypedChoiceField(label="Application", required=False, coerce=int)
+    outcome = forms.ChoiceField(
+        label="Outcome", required=False, choices=[("", "Any outcome"), *Outcome.choices]
+    )
+    operation = forms.ChoiceField(
+        label="Operation", required=False, choices=[("", "Any operation"), *Operation.choices]
+    )
+    person = forms.CharField(label="Person (name or email)", required=False, max_length=150)
+
+    def __init__(self, *args, applications: list[tuple[int, str]], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["application"].choices = [("", "Any application"), *applications]
+
+    def filters(self) -> LogFilters:
+        """The valid filters (call after is_valid())."""
+        data = self.cleaned_data
+        return LogFilters(
+            application_id=data.get("application") or None,
+            outcome=data.get("outcome") or "",
+            operation=data.get("operation") or "",
+            person=data.get("person") or "",
+        )
 
 
 class AuditFilterForm(forms.Form):

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from admincenter import views
+from admincenter import provisioning_views, views
 from applications import views as application_views
 from applications.urls import application_patterns
 
@@ -32,6 +32,17 @@ urlpatterns = [
     path("users/<int:pk>/email/", views.change_email, name="change_email"),
     path("applications/", application_views.admin_list, name="applications"),
     path("applications/", include(application_patterns(surface="admin_center"))),
+    path(
+        "applications/<int:pk>/provisioning/",
+        provisioning_views.application_provisioning,
+        name="application_provisioning",
+    ),
+    path(
+        "applications/<int:pk>/provisioning/test/",
+        provisioning_views.test_provisioning,
+        name="test_provisioning",
+    ),
+    path("provisioning/", provisioning_views.provisioning_log, name="provisioning_log"),
     path("scim-tokens/", views.scim_tokens, name="scim_tokens"),
     path("scim-tokens/<int:pk>/revoke/", views.revoke_scim, name="revoke_scim_token"),
     path("audit/", views.audit_log, name="audit"),

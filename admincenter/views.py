@@ -36,6 +36,7 @@ from groups import views as group_views
 from groups.forms import GroupForm, search_term
 from groups.models import GroupSource, GroupType, JoinRequest, MembershipPolicy
 from groups.policy import Decider
+from provisioning import selectors as provisioning_selectors
 from scim.actions import create_scim_token, revoke_scim_token
 from scim.models import ScimClient
 from tenants import actions
@@ -108,7 +109,7 @@ def _filtered_list(
 def overview(request: HttpRequest) -> HttpResponse:
     """The Admin center's home: the tenant at a glance, in pictures with their numbers.
 
-    Five queries whatever the tenant's size (tests/admincenter/test_overview.py).
+    Six queries whatever the tenant's size (tests/admincenter/test_overview.py).
     """
     tenant_id = request.user.tenant_id
     now = timezone.now()
@@ -121,6 +122,7 @@ def overview(request: HttpRequest) -> HttpResponse:
     per_day = charts.stacked_columns(days, REQUEST_SERIES)
     seats = tenant_selectors.premium_seats(request.user.tenant)
     groups_url = reverse("admin_center:groups")
+    log = reverse("admin_center:provisioning_log")
     context = {
         "tab": "overview",
         "per_day": per_day,
@@ -145,6 +147,11 @@ def overview(request: HttpRequest) -> HttpResponse:
         ),
         "seats": seats,
         "seats_row": charts.bars([("Used", seats.used)], maximum=max(seats.total, seats.used)),
+        "provisioning_failures": [
+            (row, f"{log}?application={row['application_id']}")
+            for row in provisioning_selectors.recent_failures(tenant_id)
+        ],
+        "provisioning_log": log,
     }
     return _render(request, "overview.html", context)
 

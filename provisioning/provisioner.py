@@ -12,8 +12,8 @@ replayed or late event changes nothing:
 
 One worker at a time changes one account: it claims the `RemoteAccount` row with a conditional
 UPDATE (`claimed_until`, `claim_token`) and makes no remote call without the claim. A worker
-that dies leaves its claim to lapse after CLAIM_SECONDS. No database transaction is held open
-during a remote call. docs/provisioning.md has the whole story.
+that dies leaves its claim to lapse after PROVISIONING_CLAIM_SECONDS. No database transaction
+is held open during a remote call. docs/provisioning.md has the whole story.
 """
 
 import uuid
@@ -38,7 +38,6 @@ from tenants.handlers import GiveUp, RetryLater, handles
 from tenants.models import EventKind, OutboxEvent, User
 from tenants.secrets import Unreadable, unseal
 
-CLAIM_SECONDS = 60  # longer than the few remote calls one account needs (10 s timeout each)
 BUSY_RETRY_SECONDS = 5
 
 
@@ -118,7 +117,8 @@ def _claim(application_id: int, person_id: int) -> _Claim:
     token, now = uuid.uuid4().hex, timezone.now()
     rows = RemoteAccount.objects.filter(application_id=application_id, person_id=person_id)
     claimed = rows.filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)).update(
-        claimed_until=now + timedelta(seconds=CLAIM_SECONDS), claim_token=token
+        claimed_until=now + timedelta(seconds=settings.PROVISIONING_CLAIM_SECONDS),
+        claim_token=token,
     )
     if not claimed:
         raise Busy()

@@ -384,6 +384,61 @@ def test_application_pages(
     audit(page, name)
 
 
+@pytest.fixture
+def provisioned(application, tenant_admin, member):
+    """Expenses with provisioning on, and a log with a success, a retry and a failure."""
+    from provisioning.models import ProvisioningAttempt, ProvisioningTarget
+    from tenants.secrets import seal
+
+    ProvisioningTarget.objects.create(
+        application=application,
+        scim_url="https://expenses.example/scim/v2",
+        enabled=True,
+        sealed_token=seal("a token"),
+    )
+    row = {"tenant_id": application.tenant_id, "application": application, "user": member}
+    label = f"{member.display_name} <{member.email}>"
+    ProvisioningAttempt.objects.create(
+        **row, person_label=label, operation="create", outcome="success", http_status=201
+    )
+    ProvisioningAttempt.objects.create(
+        **row,
+        person_label=label,
+        operation="deactivate",
+        outcome="retrying",
+        http_status=503,
+        error="503 Service Unavailable: the application is down for maintenance",
+    )
+    ProvisioningAttempt.objects.create(
+        **row,
+        person_label=label,
+        operation="create",
+        outcome="failed",
+        http_status=400,
+        error='400 Bad Request: {"detail": "userName must be an email address", '
+        '"scimType": "invalidValue", "schemas": ["urn:ietf:params:scim:api:messages:2.0:Error"]}',
+    )
+    return application
+
+
+@pytest.mark.parametrize(
+    ("path", "name", "shows"),
+    [
+        ("/admin-center/applications/{pk}/provisioning/", "admin-provisioning", "Latest attempts"),
+        ("/admin-center/applications/{pk}/", "admin-application-provisioned", "SCIM endpoint"),
+        ("/admin-center/provisioning/", "admin-provisioning-log", "userName must be an email"),
+        ("/admin-center/", "admin-overview-provisioning", "Provisioning failures, last 7 days"),
+    ],
+)
+def test_provisioning_pages(
+    live_server, page, provisioned, tenant_admin, sign_in, audit, path, name, shows
+):
+    sign_in(page, tenant_admin)
+    page.goto(f"{live_server.url}{path.format(pk=provisioned.pk)}")
+    expect(page.get_by_text(shows).first).to_be_visible()
+    audit(page, name)
+
+
 def test_admin_center_overview(
     live_server, page, tenant, tenant_admin, owner, rich_data, sign_in, audit
 ):
