@@ -493,6 +493,8 @@ def request_history_csv(request: HttpRequest):
         "created_at",
         "requester__display_name",
         "requester__email",
+        "requester_name",
+        "requester_email",
         "group_id",
         "group__display_name",
         "group_name",
@@ -503,8 +505,33 @@ def request_history_csv(request: HttpRequest):
         "decision_reason",
     )
     lines = (
-        (*row[:4], row[4] or row[5], *row[6:9], row[9] or _system(row[7]), row[10])
-        for row in rows.iterator(chunk_size=2000)
+        (
+            at,
+            name or (f"{kept_name} (deleted)" if kept_name or kept_email else ""),
+            email or kept_email,
+            group_id,
+            group or group_name,
+            justification,
+            status,
+            decided_at,
+            decided_by or _system(status),
+            reason,
+        )
+        for (
+            at,
+            name,
+            email,
+            kept_name,
+            kept_email,
+            group_id,
+            group,
+            group_name,
+            justification,
+            status,
+            decided_at,
+            decided_by,
+            reason,
+        ) in rows.iterator(chunk_size=2000)
     )
     header = (
         "requested_at",

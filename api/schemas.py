@@ -144,7 +144,7 @@ class GroupRef(CamelSchema):
 class RequestOut(CamelSchema):
     id: int
     group: GroupRef
-    requester: UserRef
+    requester: UserRef | None  # deleted from the directory since (the request is kept)
     justification: str
     status: str
     decided_by: UserRef | None

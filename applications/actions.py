@@ -33,7 +33,7 @@ from groups.models import Group, GroupType
 from groups.selectors import AddMembersResult
 from tenants.actors import Actor, as_actor
 from tenants.errors import Conflict, Invalid
-from tenants.events import changes, record
+from tenants.events import changes, prepare, record
 from tenants.models import EventKind, Tenant, User
 from tenants.text import clean_name, clean_text, name_taken, unique_name_key
 
@@ -188,6 +188,7 @@ def delete_application(application: Application, *, actor: Actor | User) -> None
     Tenant.objects.select_for_update(no_key=True).filter(pk=application.tenant_id).first()
     application = _lock(application)
     require(actor, AppAction.MANAGE, application)
+    prepare(EventKind.APPLICATION_DELETED, application)  # apps above may refuse (provisioning)
     people = list(Access.objects.filter(application=application).values_list("user_id", flat=True))
     revoked = list(
         Access.objects.filter(application=application, blocked=False).values_list(

@@ -825,6 +825,15 @@ def lock_groups_of_pending_requests(kind: str, person: User) -> None:
     list(Group.objects.select_for_update().filter(pk__in=group_ids).order_by("pk").values("pk"))
 
 
+def keep_deleted_requesters_name(sender, instance: User, **kwargs) -> None:
+    """Before a person's row is deleted, their requests keep who they were: the history is
+    never deleted (docs/lifecycle.md). Connected to `pre_delete` of User (groups/apps.py);
+    the delete then sets `requester` to NULL."""
+    JoinRequest.objects.filter(requester=instance).update(
+        requester_name=instance.display_name[:150], requester_email=instance.email
+    )
+
+
 def cancel_requests_of_deactivated(
     kind: str, actor: Actor, tenant_id: int, deactivations: Sequence[Change]
 ) -> None:

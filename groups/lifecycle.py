@@ -388,6 +388,7 @@ def expire_groups(
                     "restorable_until": restorable_until(group),
                 },
                 owner_ids=sorted(o["user_id"] for o in archives[group.pk].owners),
+                member_ids=sorted(m["user_id"] for m in archives[group.pk].members),
                 subtree_member_ids=losing[group.pk],
                 restorable_until=restorable_until(group),
             )

@@ -228,7 +228,9 @@ class Membership(models.Model):
 
 class JoinRequest(models.Model):
     """A request to join. Kept for good (docs/lifecycle.md): when its group is deleted the
-    request stays, with the group's name in `group_name` and its tenant in `tenant`."""
+    request stays, with the group's name in `group_name` and its tenant in `tenant`; when its
+    requester is deleted from the directory (SCIM), it stays with their name and address in
+    `requester_name` and `requester_email` (groups.actions.keep_deleted_requesters_name)."""
 
     Status = RequestStatus
 
@@ -240,8 +242,14 @@ class JoinRequest(models.Model):
     )
     group_name = models.CharField(max_length=DISPLAY_NAME_MAX, blank=True)
     requester = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="join_requests"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="join_requests",
     )
+    requester_name = models.CharField(max_length=150, blank=True)  # once they're deleted
+    requester_email = models.EmailField(max_length=254, blank=True)
     justification = models.TextField(max_length=JUSTIFICATION_MAX, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(
@@ -279,7 +287,14 @@ class JoinRequest(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.requester} → {self.group or self.group_name} ({self.status})"
+        return f"{self.requester_label} → {self.group or self.group_name} ({self.status})"
+
+    @property
+    def requester_label(self) -> str:
+        """Who asked: their name, even once they are deleted from the directory."""
+        if self.requester is not None:
+            return self.requester.display_name
+        return f"{self.requester_name or self.requester_email} (deleted)"
 
     def save(self, *args, **kwargs):
         if self.tenant_id is None and self.group_id is not None:

@@ -488,6 +488,8 @@ def request_history(tenant_id: int, filters: RequestFilters) -> QuerySet:
         found = found.filter(
             Q(requester__display_name__icontains=filters.search)
             | Q(requester__email__icontains=filters.search)
+            | Q(requester_name__icontains=filters.search)  # deleted from the directory since
+            | Q(requester_email__icontains=filters.search)
             | Q(group__display_name__icontains=filters.search)
             | Q(group_name__icontains=filters.search)
         )

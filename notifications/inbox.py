@@ -392,14 +392,25 @@ def _membership_ending(event: OutboxEvent) -> list[Notice]:
 def _to_owners_or_address(
     event: OutboxEvent, group: Group, owner_ids: list[int] | None, kind: str, title: str, body: str
 ) -> list[Notice]:
-    """Group expiration: its owners, or for a group with no owner the tenant's address."""
+    """Group expiration: its owners; for a group with no owner the tenant's address for
+    ownerless groups, or, when none is set, the global admins (never nobody)."""
     common = {"kind": kind, "link": _group_link(group.pk), "group_id": group.pk}
     owners = _owners(group, owner_ids)
     if owners:
         return [Notice(**common, title=title, body=body, recipient=o) for o in owners]
     address = LifecycleSettings.for_tenant(group.tenant_id).ownerless_group_email
-    if not address:
-        return []
+    if not address:  # nobody would hear of it: the global admins do
+        admins = User.objects.filter(
+            tenant_id=group.tenant_id, role=User.Role.GLOBAL_ADMIN, is_active=True
+        ).order_by("pk")
+        body += (
+            "\nThis group has no owner and no address for ownerless groups is set, so this "
+            "goes to the global admins."
+        )
+        return [
+            Notice(**common, title=f"{title} (it has no owner)", body=body, recipient=a)
+            for a in admins
+        ]
     return [
         Notice(
             **common,
@@ -433,15 +444,30 @@ def _group_expired(event: OutboxEvent) -> list[Notice]:
     group = _group(event)
     if group is None:
         return []
+    owner_ids = event.payload.get("owner_ids", [])
     notices = _to_owners_or_address(
         event,
         group,
-        event.payload.get("owner_ids", []),
+        owner_ids,
         Kind.GROUP_EXPIRED,
         f"{_quote(group.display_name)} expired and was deleted",
         "Its members lost what it gave access to. A global admin can restore it, with its "
         f"members and owners, until {day(event.payload.get('restorable_until'))}.",
     )
+    members = User.objects.filter(
+        pk__in=set(event.payload.get("member_ids", [])) - set(owner_ids), is_active=True
+    ).order_by("pk")
+    notices += [  # removed from the group, as anyone removed is told
+        Notice(
+            kind=Kind.MEMBER_REMOVED,
+            title=f"You were removed from {_quote(group.display_name)}: the group expired",
+            body="Nobody renewed it in time, so it was deleted with its memberships. If you "
+            "still need it, ask a global admin to restore it.",
+            recipient=member,
+            group_id=group.pk,
+        )
+        for member in members
+    ]
     return [replace(notice, link="") for notice in notices]  # its page is gone
 
 

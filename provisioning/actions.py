@@ -13,7 +13,7 @@ from provisioning.models import ProvisioningTarget as Target
 from provisioning.provisioner import open_remote
 from provisioning.remote import RemoteError, check_destination
 from tenants.actors import Actor, as_actor
-from tenants.errors import Invalid
+from tenants.errors import Conflict, Invalid
 from tenants.events import changes, record
 from tenants.models import EventKind, User
 from tenants.permissions import require_administer
@@ -86,6 +86,16 @@ def configure_provisioning(
     if target.enabled and (not before["enabled"] or "scim_url" in diff or token_changed):
         tasks.reconcile.enqueue(application_id=application.pk)
     return target
+
+
+def refuse_deleting_while_provisioned(kind: str, application: Application) -> None:
+    """An application is deleted only with provisioning off: deleting it would forget the
+    accounts there without deactivating them (applications.actions.delete_application)."""
+    if Target.objects.filter(application=application, enabled=True).exists():
+        raise Conflict(
+            f"Switch provisioning off for “{application.name}” first: deleting it would leave "
+            "its people's accounts active in the application."
+        )
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,11 @@ class ProvisioningConfig(AppConfig):
     verbose_name = "Provisioning"
 
     def ready(self) -> None:
-        from provisioning import provisioner, tasks
+        from provisioning import actions, provisioner, tasks
         from tenants import worker
+        from tenants.events import on_prepare
+        from tenants.models import EventKind
 
         provisioner.subscribe()
+        on_prepare(EventKind.APPLICATION_DELETED)(actions.refuse_deleting_while_provisioned)
         worker.every(tasks.RECONCILE_EVERY, name="reconcile_provisioning", task=tasks.reconcile)

@@ -41,8 +41,10 @@ _preparations: dict[str, list[Preparation]] = defaultdict(list)
 
 
 def on_prepare(*kinds: str) -> Callable[[Preparation], Preparation]:
-    """Run `preparation(kind, target)` in the change's transaction, before the action locks
-    its own rows (e.g. groups locks a person's groups before the person is deactivated)."""
+    """Run `preparation(kind, target)` in the change's transaction, before the action changes
+    anything: to lock rows first (groups locks a person's groups before the person is
+    deactivated) or to refuse the change with a Refusal (provisioning refuses to delete an
+    application it provisions)."""
 
     def register(preparation: Preparation) -> Preparation:
         for kind in kinds:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from groups import actions, lifecycle
 from groups.models import Group, JoinRequest, MembershipPolicy
 from notifications import housekeeping
-from tenants.actions import update_lifecycle_settings
+from tenants.actions import delete_user, update_lifecycle_settings
 from tenants.models import AuditEvent, LifecycleSettings
 from tests.factories import OPERATOR, GroupFactory, UserFactory
 
@@ -175,6 +175,25 @@ def test_request_history_keeps_every_request_even_of_a_deleted_group(
         b"Rita Requester"
         not in client.get("/admin-center/requests/history/?status=approved").content
     )
+
+
+def test_request_history_keeps_the_requests_of_a_person_deleted_from_the_directory(
+    client, tenant_admin, owner, requester, group
+):
+    """SCIM's DELETE /Users (tenants.actions.delete_user) removes the person, not their history."""
+    join_request = JoinRequest.objects.get(requester=requester)
+    actions.deny_request(join_request, actor=owner, reason="Launch team only")
+    delete_user(requester, actor=tenant_admin)
+    kept = JoinRequest.objects.get(pk=join_request.pk)
+    assert (kept.requester, kept.status, kept.requester_email) == (None, "denied", requester.email)
+    client.force_login(tenant_admin)
+    page = client.get("/admin-center/requests/history/?q=rita").content.decode()
+    assert "Rita Requester (deleted)" in page and requester.email in page
+    response = client.get("/admin-center/requests/history.csv")
+    rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [(row["requester"], row["requester_email"], row["reason"]) for row in rows] == [
+        ("Rita Requester (deleted)", requester.email, "Launch team only")
+    ]
 
 
 def test_request_history_has_no_row_cap_and_streams_its_csv(client, tenant, tenant_admin, owner):

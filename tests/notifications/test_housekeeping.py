@@ -221,6 +221,9 @@ def test_group_expiry_warns_the_owners_then_restore_within_30_days(
     assert OutboxEvent.objects.filter(kind="access.revoked", payload__user_id=member.pk).exists()
     deliver()
     assert to(mailoutbox, owner)[-1].subject == "“Launch” expired and was deleted"
+    assert to(mailoutbox, member)[-1].subject == (
+        "You were removed from “Launch”: the group expired"
+    )
 
     clock.at(days=75)
     restored = lifecycle.restore_group(Group.with_deleted.get(pk=group.pk), actor=tenant_admin)
@@ -315,6 +318,26 @@ def test_an_ownerless_groups_warnings_go_to_the_alternate_address(
     deliver()
     [message] = [m for m in mailoutbox if m.to == ["it-team@contoso.test"]]
     assert message.subject == "“Orphan” expires in 29 days (it has no owner)"
+
+
+def test_an_ownerless_group_with_no_alternate_address_warns_the_global_admins(
+    clock, tenant, tenant_admin, deliver, mailoutbox
+):
+    update_lifecycle_settings(
+        tenant, actor=OPERATOR, group_lifetime_days=30, group_expiration_applies_to="all"
+    )
+    actions.create_group(
+        actor=tenant_admin,
+        display_name="Orphan",
+        group_type="security",
+        source=GroupSource.ADMIN_CENTER,
+    )
+    clock.at(days=1)
+    housekeeping.run()
+    deliver()
+    [message] = to(mailoutbox, tenant_admin)
+    assert message.subject == "“Orphan” expires in 29 days (it has no owner)"
+    assert "goes to the global admins" in message.body
 
 
 def test_the_digest_is_one_email_per_person_per_day_with_everything_in_it(

@@ -5,6 +5,7 @@ import pytest
 from django.urls import reverse
 
 from applications import actions as app_actions
+from applications.models import Application
 from provisioning.models import Operation, Outcome, ProvisioningAttempt, ProvisioningTarget
 from tenants.models import AuditEvent, EventKind
 from tests.factories import UserFactory
@@ -175,3 +176,18 @@ def test_the_overview_and_the_application_page_show_failures(client, tenant_admi
     assert f"provisioning/?application={expenses.pk}" in overview.content.decode()
     detail = client.get(reverse("admin_center:application_detail", args=[expenses.pk]))
     assert "2 failed attempts in the last 7 days" in detail.content.decode()
+
+
+def test_an_application_is_not_deleted_while_it_is_provisioned(
+    client, tenant_admin, expenses, provision_to, scim_target
+):
+    provision_to(scim_target.url)
+    client.force_login(tenant_admin)
+    delete_url = reverse("admin_center:application_delete", args=[expenses.pk])
+    page = client.post(delete_url, follow=True).content.decode()
+    assert "Switch provisioning off for “Expenses” first" in page
+    assert Application.objects.filter(pk=expenses.pk).exists()
+
+    _save(client, expenses, scim_url=scim_target.url, enabled=False)
+    client.post(delete_url)
+    assert not Application.objects.filter(pk=expenses.pk).exists()

@@ -1,5 +1,5 @@
-"""The seed's second scenario with provisioning on every application: each one's SCIM server
-(a real scim2-server apiece) holds exactly the people with access, step after step."""
+"""The seed's scenarios with provisioning on: each application's SCIM server (a real
+scim2-server apiece) holds exactly the people with access, step after step."""
 
 from contextlib import ExitStack
 
@@ -10,6 +10,8 @@ from applications.models import Access
 from groups import actions
 from groups.models import JoinRequest, MembershipPolicy
 from provisioning.actions import configure_provisioning
+from provisioning.models import ProvisioningAttempt
+from provisioning.reconcile import reconcile
 from tests.factories import UserFactory
 from tests.provisioning.conftest import deliver
 from tests.scim_target import TOKEN, scim_server
@@ -75,3 +77,39 @@ def test_self_service_provisions_both_sites_then_travel_through_a_site(tenant, t
         deliver()
         _holds_exactly_who_has_access(servers)
         assert all(len(server.users()) == 1 for server in servers.values())
+
+
+def test_delegated_group_management_keeps_the_application_in_step(
+    tenant, tenant_admin, owner, scim_target, provision_to, expenses
+):
+    """Scenario 1: direct access moved into the owner's group (nobody's account flickers),
+    the owner adds people with no admin step, the admin blocks one."""
+    alex, bianca, carlos = (
+        UserFactory(tenant=tenant, email=f"{name}@contoso.test") for name in ("alex", "bia", "cy")
+    )
+    for person in (alex, bianca):
+        app_actions.assign(expenses, actor=tenant_admin, user=person)
+    provision_to(scim_target.url)
+    reconcile(expenses.pk)  # the worker's job on switch-on
+    servers = {expenses: scim_target}
+    _holds_exactly_who_has_access(servers)
+    ids_before = {user["userName"]: user["id"] for user in scim_target.users()}
+
+    users = actions.create_group(
+        actor=tenant_admin,
+        display_name="Expenses users",
+        group_type="security",
+        source="admin_center",
+        owners=[owner],
+    )
+    app_actions.move_direct_access(expenses, actor=tenant_admin, group=users, remove_direct=True)
+    actions.add_members(users, actor=owner, people=[carlos])
+    deliver()
+    _holds_exactly_who_has_access(servers)
+    assert {u["userName"]: u["id"] for u in scim_target.users()}.items() >= ids_before.items()
+    assert not ProvisioningAttempt.objects.filter(operation="deactivate").exists()
+
+    app_actions.block(expenses, actor=tenant_admin, person=bianca, reason="Left the team")
+    deliver()
+    _holds_exactly_who_has_access(servers)
+    assert scim_target.active() == {alex.email, carlos.email}
