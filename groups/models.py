@@ -289,17 +289,17 @@ class JoinRequest(models.Model):
     def __str__(self) -> str:
         return f"{self.requester_label} → {self.group or self.group_name} ({self.status})"
 
+    def save(self, *args, **kwargs):
+        if self.tenant_id is None and self.group_id is not None:
+            self.tenant_id = self.group.tenant_id  # the history keeps it if the group goes
+        super().save(*args, **kwargs)
+
     @property
     def requester_label(self) -> str:
         """Who asked: their name, even once they are deleted from the directory."""
         if self.requester is not None:
             return self.requester.display_name
         return f"{self.requester_name or self.requester_email} (deleted)"
-
-    def save(self, *args, **kwargs):
-        if self.tenant_id is None and self.group_id is not None:
-            self.tenant_id = self.group.tenant_id  # the history keeps it if the group goes
-        super().save(*args, **kwargs)
 
 
 # Only security groups nest, and into security groups only (as in Entra).
