@@ -18,9 +18,9 @@ class CamelSchema(Schema):
 
 class CamelBody(CamelSchema):
     """A request body: a field it doesn't know is refused (422), so a typo never silently
-    does nothing."""
+    does nothing; values aren't coerced (`true` isn't an id, `"yes"` or 1 isn't a boolean)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Error(Schema):
@@ -170,7 +170,7 @@ class SettingsOut(Schema):
 
 
 class SettingsPatch(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     owners_can_manage_requests: bool | None = None
     restrict_access_to_groups: bool | None = None

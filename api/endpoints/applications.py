@@ -21,6 +21,7 @@ from applications.models import Application, Assignment
 from applications.policy import AppAction, applications_for, can
 from groups.models import Group
 from tenants.errors import Invalid, NotFound, Refusal
+from tenants.text import is_id
 
 router = CamelRouter(tags=["Applications"])
 ERRORS = {code: ErrorBody for code in (400, 401, 403, 404, 409, 422, 429)}
@@ -139,7 +140,7 @@ def add_assignment(request: HttpRequest, application_id: int, data: AssignmentIn
 
 def _by_id(model, request: HttpRequest, key):
     found = None
-    if isinstance(key, int) or str(key).isdigit():
+    if is_id(str(key)):
         found = model.objects.filter(pk=int(key), tenant_id=request.user.tenant_id).first()
     if found is None:
         raise Invalid(

@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Query, Status
 
-from api.core import CamelRouter, changes, paginate, person
+from api.core import MAX_ID, CamelRouter, changes, paginate, person
 from api.schemas import (
     DecisionIn,
     ErrorBody,
@@ -221,7 +221,7 @@ def _request(request: HttpRequest, pk: int) -> JoinRequest:
 def list_requests(
     request: HttpRequest,
     status: str = "",
-    group: int | None = None,
+    group: int | None = Query(None, ge=1, le=MAX_ID),
     page: int = 1,
     page_size: int = Query(50, alias="pageSize"),
 ):
