@@ -127,7 +127,7 @@ SNAKE_FIELDS = {*GeneralSettings.FIELDS, "selected_owner_assigners"}
 @api.exception_handler(Refusal)
 def refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     field = refusal.field
-    if field and field not in SNAKE_FIELDS:
+    if field and field not in SNAKE_FIELDS and "." not in field:  # dotted: named already
         field = to_camel(field)
     return error_response(request, refusal.status, refusal.code, refusal.message, field)
 
@@ -206,6 +206,13 @@ def paginate(request: HttpRequest, queryset: QuerySet, page: int, page_size: int
         "page_size": page_size,
         "next": next_url,
     }
+
+
+def choice(value: str, allowed, field: str) -> str:
+    """A filter's value if it is one of `allowed` (or empty: no filter), else 422."""
+    if value and value not in allowed:
+        raise Invalid(f"{value!r} is not one of {', '.join(allowed)}.", field=field)
+    return value
 
 
 def person(request: HttpRequest, key: int | str, *, field: str = "userId") -> User:
