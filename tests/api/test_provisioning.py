@@ -6,7 +6,9 @@ import pytest
 from applications import actions as app_actions
 from provisioning.actions import test_connection as check_connection
 from provisioning.models import ProvisioningTarget
+from tenants.actions import update_user
 from tenants.models import AuditEvent
+from tests.factories import OPERATOR
 
 pytestmark = pytest.mark.django_db
 CLOSED_PORT = "http://127.0.0.1:9/scim/v2"  # nothing listens: a quick, local failure
@@ -97,10 +99,7 @@ def test_the_provisioning_log_is_paginated_and_filtered(api_as, tenant_admin, ow
     assert (wrong.status_code, wrong.json()["error"]["field"]) == (422, "operation")
 
 
-def test_another_tenants_application_log_is_not_found(api_as, app, other_tenant, other_tenant_user):
-    from tenants.actions import update_user
-    from tests.factories import OPERATOR
-
+def test_another_tenants_application_log_is_not_found(api_as, app, other_tenant_user):
     admin = update_user(other_tenant_user, actor=OPERATOR, role="global_admin")
     assert api_as(admin).get(f"/applications/{app.pk}/provisioning-log").status_code == 404
     answer = api_as(admin).patch(f"/applications/{app.pk}", {"provisioning": {"enabled": False}})
