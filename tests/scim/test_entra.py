@@ -80,35 +80,28 @@ def test_entra_disables_a_user_with_false_as_text(scim, member, disabled):
     assert member.is_active is True
 
 
+def entra_members(op: str, people) -> dict:
+    """Entra ID's add or remove of members: named, capitalised, `$ref` null."""
+    return {
+        "name": f"{op.lower()}Member",
+        "op": op,
+        "path": "members",
+        "value": [{"$ref": None, "value": str(person.pk)} for person in people],
+    }
+
+
+def member_ids(group) -> set[int]:
+    return set(Membership.objects.filter(group=group).values_list("user_id", flat=True))
+
+
 def test_entra_adds_and_removes_members_with_value_lists(scim, group, member, outsider, owner):
     path = f"/Groups/{group.pk}"
-    added = entra_patch(
-        scim,
-        path,
-        {
-            "name": "addMember",
-            "op": "Add",
-            "path": "members",
-            "value": [{"$ref": None, "value": str(outsider.pk)}, {"value": str(owner.pk)}],
-        },
-    )
+    added = entra_patch(scim, path, entra_members("Add", [outsider, owner]))
     assert added.status_code == 200, added.content
-    members = set(Membership.objects.filter(group=group).values_list("user_id", flat=True))
-    assert members == {member.pk, outsider.pk, owner.pk}
-    removed = entra_patch(
-        scim,
-        path,
-        {
-            "name": "removeMember",
-            "op": "Remove",
-            "path": "members",
-            "value": [{"$ref": None, "value": str(member.pk)}, {"value": str(outsider.pk)}],
-        },
-    )
+    assert member_ids(group) == {member.pk, outsider.pk, owner.pk}
+    removed = entra_patch(scim, path, entra_members("Remove", [member, outsider]))
     assert removed.status_code == 200, removed.content
-    assert set(Membership.objects.filter(group=group).values_list("user_id", flat=True)) == {
-        owner.pk
-    }
+    assert member_ids(group) == {owner.pk}
 
 
 def test_a_remove_listing_a_member_without_a_value_changes_nothing(scim, group, member):
