@@ -7,7 +7,7 @@ from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
 from groups.models import Group, Membership
-from scim.resources import ScimGroup, ScimUser
+from scim.resources import PROVIDER, ScimGroup
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -50,7 +50,7 @@ def test_group_patches_over_http_change_the_memberships(live_server, scim_for, t
     with httpx2.Client(
         base_url=f"{live_server.url}/scim/v2", headers={"Authorization": f"Bearer {token}"}
     ) as http:
-        client = SyncSCIMClient(http, resource_models=(ScimUser, ScimGroup))
+        client = SyncSCIMClient(http, provider=PROVIDER)
         created = client.create(ScimGroup(display_name="Provisioned"))
         group = Group.objects.get(pk=created.id)
         add = {
