@@ -6,6 +6,7 @@ tenant, 409 a conflict, 422 an invalid value (naming the field), 429 over the ra
 Retry-After). Nothing is a 500 (docs/refusals.md).
 """
 
+import json
 from datetime import timedelta
 from urllib.parse import urlencode
 
@@ -26,6 +27,7 @@ from tenants.actors import Actor
 from tenants.errors import Invalid, Refusal
 from tenants.models import GeneralSettings, User
 from tenants.secrets import matches, split
+from tenants.text import MAX_ID, json_int, unstorable
 
 LAST_USED_EVERY = timedelta(minutes=1)  # how stale `last_used_at` may be (saves a write per call)
 
@@ -75,29 +77,18 @@ def CamelRouter(**kwargs) -> Router:
     return Router(by_alias=True, **kwargs)
 
 
-MAX_ID = 2**63 - 1  # a database id: anything larger can't name a row
-
-
-def _unstorable(value) -> bool:
-    """Text PostgreSQL can't hold (NUL) or UTF-8 can't encode (a lone surrogate), anywhere."""
-    if isinstance(value, str):
-        return "\x00" in value or any("\ud800" <= ch <= "\udfff" for ch in value)
-    if isinstance(value, dict):
-        return any(_unstorable(k) or _unstorable(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_unstorable(item) for item in value)
-    if isinstance(value, int) and not isinstance(value, bool):
-        return abs(value) > MAX_ID
-    return False
-
-
 class StrictJsonParser(Parser):
-    """JSON bodies whose text and numbers a database can store, else 400 before any work."""
+    """JSON bodies whose text and numbers a database can store, else 422 naming the field
+    before any work."""
 
     def parse_body(self, request: HttpRequest):
-        data = super().parse_body(request)
-        if _unstorable(data):
-            raise HttpError(400, "The body holds text or a number that can't be stored.")
+        data = json.loads(request.body, parse_int=json_int)
+        found = unstorable(data)
+        if found:
+            where, reason = found
+            raise ValidationError(
+                [{"loc": ("body", "data", *where), "msg": f"The value {reason}.", "type": "value"}]
+            )
         return data
 
 
@@ -117,7 +108,8 @@ api = NinjaAPI(
 )
 
 
-def _error(request, status: int, code: str, message: str, field: str | None = None):
+def error_response(request, status: int, code: str, message: str, field: str | None = None):
+    """{"error": {"code", "message", "field"?}} with this status."""
     body = {"code": code, "message": message}
     if field:
         body["field"] = field
@@ -135,19 +127,19 @@ SNAKE_FIELDS = {*GeneralSettings.FIELDS, "selected_owner_assigners"}
 @api.exception_handler(Refusal)
 def refused(request: HttpRequest, refusal: Refusal) -> HttpResponse:
     field = refusal.field
-    if field and field not in SNAKE_FIELDS:
+    if field and field not in SNAKE_FIELDS and "." not in field:  # dotted: named already
         field = to_camel(field)
-    return _error(request, refusal.status, refusal.code, refusal.message, field)
+    return error_response(request, refusal.status, refusal.code, refusal.message, field)
 
 
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
-    return _error(request, 404, "not_found", "Not found in your organisation.")
+    return error_response(request, 404, "not_found", "Not found in your organisation.")
 
 
 @api.exception_handler(AuthenticationError)
 def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-    response = _error(
+    response = error_response(
         request, 401, "unauthorized", "A valid API token is required (Authorization: Bearer …)."
     )
     response["WWW-Authenticate"] = "Bearer"
@@ -156,12 +148,14 @@ def unauthorized(request: HttpRequest, exc: AuthenticationError) -> HttpResponse
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    if isinstance(exc.__cause__, ValidationError):  # StrictJsonParser's, wrapped by ninja
+        return invalid(request, exc.__cause__)
     if exc.status_code == 429:
-        return _error(request, 429, "rate_limited", "Too many requests: slow down.")
+        return error_response(request, 429, "rate_limited", "Too many requests: slow down.")
     message = str(exc)
     if exc.status_code == 400 and message.startswith("Cannot parse"):
         message = "The request body isn't valid JSON."
-    return _error(request, exc.status_code, CODES.get(exc.status_code, "error"), message)
+    return error_response(request, exc.status_code, CODES.get(exc.status_code, "error"), message)
 
 
 @api.exception_handler(ValidationError)
@@ -169,11 +163,13 @@ def invalid(request: HttpRequest, exc: ValidationError) -> HttpResponse:
     """A value of the wrong type or shape: 422 naming the first field at fault."""
     first = exc.errors[0] if exc.errors else {}
     where = [str(part) for part in first.get("loc", ()) if part not in ("body", "query", "path")]
+    if where[:1] == ["data"]:  # a body's fields: the first names the field at fault
+        where = where[1:2]
     field = where[-1] if where else None
-    if where and where[0] == "data" and len(where) > 1:
-        field = where[1]
     message = first.get("msg", "Invalid value.")
-    return _error(request, 422, "invalid", f"{field}: {message}" if field else message, field)
+    return error_response(
+        request, 422, "invalid", f"{field}: {message}" if field else message, field
+    )
 
 
 # --- Helpers for the endpoints -----------------------------------------------------------------
@@ -210,6 +206,13 @@ def paginate(request: HttpRequest, queryset: QuerySet, page: int, page_size: int
         "page_size": page_size,
         "next": next_url,
     }
+
+
+def choice(value: str, allowed, field: str) -> str:
+    """A filter's value if it is one of `allowed` (or empty: no filter), else 422."""
+    if value and value not in allowed:
+        raise Invalid(f"{value!r} is not one of {', '.join(allowed)}.", field=field)
+    return value
 
 
 def person(request: HttpRequest, key: int | str, *, field: str = "userId") -> User:

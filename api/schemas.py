@@ -18,9 +18,9 @@ class CamelSchema(Schema):
 
 class CamelBody(CamelSchema):
     """A request body: a field it doesn't know is refused (422), so a typo never silently
-    does nothing."""
+    does nothing; values aren't coerced (`true` isn't an id, `"yes"` or 1 isn't a boolean)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
 class Error(Schema):
@@ -170,7 +170,7 @@ class SettingsOut(Schema):
 
 
 class SettingsPatch(Schema):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
 
     owners_can_manage_requests: bool | None = None
     restrict_access_to_groups: bool | None = None
@@ -183,6 +183,14 @@ class SettingsPatch(Schema):
 # --- Applications ------------------------------------------------------------------------------
 
 
+class ProvisioningOut(CamelSchema):
+    """Where the application's accounts are provisioned; the token is never shown."""
+
+    scim_url: str
+    enabled: bool
+    has_token: bool
+
+
 class ApplicationOut(CamelSchema):
     id: int
     name: str
@@ -190,10 +198,19 @@ class ApplicationOut(CamelSchema):
     description: str
     owners: list[UserRef]
     created_at: datetime
+    provisioning: ProvisioningOut | None = Field(
+        None, description="Global admins only (null for owners, and before it is set up)."
+    )
 
     @staticmethod
     def resolve_owners(application) -> list:
         return [ownership.user for ownership in application.owner_list]
+
+    @staticmethod
+    def resolve_provisioning(application) -> dict | None:
+        """What the endpoint chose to show (api/endpoints/applications.py), not the model's
+        own `provisioning` relation, which holds the sealed token."""
+        return getattr(application, "provisioning_shown", None)
 
 
 class ApplicationIn(CamelBody):
@@ -203,10 +220,31 @@ class ApplicationIn(CamelBody):
     owners: list[PersonKey] = []
 
 
+class ProvisioningIn(CamelBody):
+    """Leave a field out to keep it; the token is write-only (blank keeps the stored one)."""
+
+    scim_url: str | None = None
+    token: str | None = None
+    enabled: bool | None = None
+
+
 class ApplicationPatch(CamelBody):
     name: str | None = None
     kind: Literal["saas_app", "site"] | None = None
     description: str | None = None
+    provisioning: ProvisioningIn | None = Field(None, description="Global admins only.")
+
+
+class ProvisioningAttemptOut(CamelSchema):
+    id: int
+    at: datetime
+    user: UserRef | None
+    user_label: str = Field(validation_alias="person_label")
+    operation: str
+    outcome: str
+    http_status: int | None
+    error: str
+    trigger: str
 
 
 class AssignmentOut(CamelSchema):

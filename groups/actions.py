@@ -689,18 +689,32 @@ def _approve_pending_of(group: Group, people: list[User], *, actor: Actor) -> di
 @transaction.atomic
 def remove_member(group: Group, *, actor: Actor | User, person: User) -> None:
     """An owner (or global admin) removes someone from the group."""
+    if not remove_members(group, actor=actor, people=[person]):
+        raise Conflict(f"{person.display_name} isn't a member of this group.")
+
+
+@transaction.atomic
+def remove_members(group: Group, *, actor: Actor | User, people: Iterable[User]) -> list[User]:
+    """Remove many people at once (an identity provider's PATCH); returns those who were
+    members (the others are skipped). A few queries whatever the number of people."""
     actor = as_actor(actor)
     group = _lock_group(group)
     require(actor, Action.MANAGE_MEMBERS, group)
-    deleted, _ = Membership.objects.filter(group=group, user=person).delete()
-    if not deleted:
-        raise Conflict(f"{person.display_name} isn't a member of this group.")
+    people = list(people)
+    were_members = set(
+        Membership.objects.filter(group=group, user__in=people).values_list("user_id", flat=True)
+    )
+    removed = [person for person in people if person.pk in were_members]
+    if not removed:
+        return []
+    Membership.objects.filter(group=group, user_id__in=were_members).delete()
     record_many(
         EventKind.MEMBER_REMOVED,
         actor=actor,
         tenant_id=group.tenant_id,
-        changes=[_group_change(group, {"user": person}, user_id=person.pk)],
+        changes=[_group_change(group, {"user": person}, user_id=person.pk) for person in removed],
     )
+    return removed
 
 
 @transaction.atomic

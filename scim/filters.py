@@ -97,7 +97,7 @@ class _Walker:
             name = f"{name}.{path.sub_attr.value.lower()}"
         name = f"{prefix}{name}"
         if prefix and name.endswith(".type"):
-            return Q()  # emails[type eq "work"]: we keep one address, of every type
+            return self.address_type(node)
         attribute = self.attributes.get(name)
         if attribute is None:
             raise InvalidFilter(f"Filtering on {name!r} isn't supported.")
@@ -119,6 +119,27 @@ class _Walker:
                 **{attribute.path: "", f"{attribute.unless_set}__{lookup}": value}
             )
         return ~found if operator == "ne" else found
+
+    @staticmethod
+    def address_type(node: ast.AttrExpr) -> Q:
+        """emails[type …]: a person's one address is of type "work" (docs/scim.md), so
+        `type eq "work"` matches everyone and `type eq "home"` no one."""
+        operator = node.value.lower()
+        if operator == "pr":
+            return Q()
+        raw = node.comp_value.value if node.comp_value else None
+        if not isinstance(raw, str):
+            raise InvalidFilter('An address type is compared with text, such as "work".')
+        tests = {
+            "eq": raw.lower() == "work",
+            "ne": raw.lower() != "work",
+            "co": raw.lower() in "work",
+            "sw": "work".startswith(raw.lower()),
+            "ew": "work".endswith(raw.lower()),
+        }
+        if operator not in tests:
+            raise InvalidFilter(f"An address type can't be compared with {operator!r}.")
+        return Q() if tests[operator] else Q(pk__in=[])
 
     @staticmethod
     def lookup(attribute: Attribute, operator: str) -> str:

@@ -7,6 +7,7 @@ displayName, externalId and members (people, and nested security groups). Attrib
 standard schemas we don't keep are accepted and ignored, as RFC 7644 §3.3 allows.
 """
 
+import re
 from typing import Annotated, Any
 
 from scim2_models import (
@@ -210,14 +211,40 @@ def group_resource(
     )
 
 
-def known_attributes(payload: Any, model: type[Resource]) -> Any:
-    """The payload with only the attributes `model` publishes (case-insensitively), so that
-    standard attributes we don't keep (emails, name, phone numbers…) are ignored, not refused."""
-    if not isinstance(payload, dict):
-        return payload
+def published_attributes(model: type[Resource]) -> set[str]:
+    """The top-level attributes `model` publishes, lower-cased."""
     allowed = {"schemas", "id", "externalid", "meta"}
     for name, field in model.model_fields.items():
         allowed.add(name.replace("_", "").lower())
         if field.alias:
             allowed.add(field.alias.lower())
-    return {key: value for key, value in payload.items() if key.lower() in allowed}
+    return allowed
+
+
+def known_attributes(payload: Any, model: type[Resource]) -> Any:
+    """The payload with only the attributes `model` publishes (case-insensitively), so that
+    standard attributes and extensions we don't keep (name, phone numbers, the enterprise
+    extension…) are ignored, not refused."""
+    if not isinstance(payload, dict):
+        return payload
+    allowed = published_attributes(model)
+    kept = {key: value for key, value in payload.items() if key.lower() in allowed}
+    for key, schemas in kept.items():
+        if key.lower() == "schemas" and isinstance(schemas, list):  # extensions we don't keep
+            ours = str(model.__schema__).lower()
+            kept[key] = [urn for urn in schemas if not isinstance(urn, str) or urn.lower() == ours]
+    return kept
+
+
+def is_kept_path(path: str, model: type[Resource]) -> bool:
+    """Does a PATCH path name an attribute `model` publishes? `name.givenName`, `title`,
+    `phoneNumbers[type eq "work"].value` or the enterprise extension's
+    `urn:…:enterprise:2.0:User:department` don't: such operations are ignored (RFC 7644 §3.3)."""
+    path = path.strip()
+    schema = str(model.__schema__).lower()
+    if path.lower().startswith("urn:"):
+        if not path.lower().startswith(f"{schema}:"):
+            return False  # another schema's attribute: an extension we don't keep
+        path = path[len(schema) + 1 :]
+    attribute = re.split(r"[.\[]", path, maxsplit=1)[0]
+    return attribute.lower() in published_attributes(model)

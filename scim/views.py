@@ -7,6 +7,7 @@ now (scim2-models applies the PatchOp), then the difference is made with actions
 """
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -30,15 +31,16 @@ from scim.resources import (
     ScimGroup,
     ScimUser,
     group_resource,
+    is_kept_path,
     known_attributes,
     user_resource,
 )
 from tenants import actions as tenant_actions
 from tenants.actors import Actor
-from tenants.errors import Conflict, Invalid, NotAllowed, NotFound, Refusal
+from tenants.errors import Conflict, Invalid, NotAllowed, NotFound, Refusal, Taken
 from tenants.models import User
 from tenants.secrets import matches, split
-from tenants.text import is_email
+from tenants.text import MAX_ID, is_email, is_id, json_int, unstorable
 
 CONTENT_TYPE = "application/scim+json"
 LAST_USED_EVERY = 60  # seconds
@@ -64,11 +66,20 @@ def _error(status: int, detail: str, scim_type: str | None = None) -> HttpRespon
     return _respond(error.model_dump(), status)
 
 
-REFUSALS = {  # our refusal kinds as SCIM errors
+REFUSALS = {  # our refusal kinds as SCIM errors (the first that matches)
     NotAllowed: (403, None),
     NotFound: (404, None),
-    Conflict: (409, "uniqueness"),
+    Taken: (409, "uniqueness"),
+    Conflict: (409, None),
     Invalid: (400, "invalidValue"),
+}
+# A taken value's own message may name it, and addresses are unique across tenants: SCIM says
+# only which attribute is taken, so a token never learns of another tenant's people.
+TAKEN_ATTRIBUTES = {
+    "email": "emails",
+    "user_name": "userName",
+    "external_id": "externalId",
+    "display_name": "displayName",
 }
 
 
@@ -81,12 +92,16 @@ def _as_scim_error(error: Exception) -> HttpResponse:
         first = error.errors()[0] if error.errors() else {}
         detail = f"{'.'.join(map(str, first.get('loc', ())))}: {first.get('msg', 'invalid')}"
         return _error(400, detail.strip(": "), "invalidValue")
+    if isinstance(error, Taken):
+        return _taken(TAKEN_ATTRIBUTES.get(error.field or "", "A unique attribute"))
     for kind, (status, scim_type) in REFUSALS.items():
         if isinstance(error, kind):
-            if isinstance(error, Conflict) and "already" not in error.message:
-                scim_type = "mutability"
             return _error(status, error.message, scim_type)
     raise error
+
+
+def _taken(attribute: str) -> HttpResponse:
+    return _error(409, f"{attribute} is already in use.", "uniqueness")
 
 
 def scim_endpoint(*, authenticated: bool = True) -> Callable:
@@ -132,14 +147,20 @@ def _authenticate(request: HttpRequest) -> ScimClient:
 
 
 def _body(request: HttpRequest) -> dict:
+    """The JSON object of the body, holding only what the database can store."""
     try:
-        payload = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
+        payload = json.loads(request.body or b"{}", parse_int=json_int)
+    except (ValueError, UnicodeDecodeError):
         raise ScimError(400, "The body isn't valid JSON.", "invalidSyntax") from None
+    except RecursionError:
+        raise ScimError(400, "The body is nested too deeply.", "invalidSyntax") from None
     if not isinstance(payload, dict):
         raise ScimError(400, "The body must be a JSON object.", "invalidSyntax")
-    if "\x00" in json.dumps(payload):
-        raise ScimError(400, "Text can't hold NUL characters.", "invalidValue")
+    found = unstorable(payload)
+    if found:
+        where, reason = found
+        name = ".".join(str(part) for part in where) or "The body"
+        raise ScimError(400, f"{name} {reason}.", "invalidValue")
     return payload
 
 
@@ -218,14 +239,16 @@ SEARCH_PARAMETERS = (
 )
 
 
-def _integer(request: HttpRequest, name: str, default: int) -> int:
-    raw = request.query.get(name, "")
+def _integer(request: HttpRequest, name: str, default: int, *, most: int) -> int:
+    """A whole-number query parameter, clamped to 0…`most` (RFC 7644 §3.4.2.4 reads values
+    out of range as the nearest one that means something)."""
+    raw = request.query.get(name, "").strip()
     if not raw:
         return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ScimError(400, f"{name} must be a number.", "invalidValue") from None
+    if not re.fullmatch(r"[+-]?[0-9]+", raw):
+        raise ScimError(400, f"{name} must be a whole number.", "invalidValue")
+    value = int(raw) if len(raw) <= 20 else -1 if raw.startswith("-") else most
+    return min(max(value, 0), most)
 
 
 def _list(request: HttpRequest, kind: "Kind") -> HttpResponse:
@@ -247,10 +270,10 @@ def _list(request: HttpRequest, kind: "Kind") -> HttpResponse:
     descending = request.query.get("sortOrder", "ascending").lower() == "descending"
     key = F(order) if isinstance(order, str) else order
     found = found.order_by(key.desc() if descending else key.asc(), "pk")
-    start = max(_integer(request, "startIndex", 1), 1)
-    count = min(max(_integer(request, "count", MAX_RESULTS), 0), MAX_RESULTS)
+    start = max(_integer(request, "startIndex", 1, most=MAX_ID), 1)
+    count = _integer(request, "count", MAX_RESULTS, most=MAX_RESULTS)
     total = found.count()
-    page = list(found[start - 1 : start - 1 + count]) if count else []
+    page = list(found[start - 1 : start - 1 + count]) if count and start <= total else []
     response = ListResponse[kind.model](
         total_results=total,
         items_per_page=len(page),
@@ -289,7 +312,7 @@ def _wants(request: HttpRequest, attribute: str) -> bool:
 
 
 def _id(value: str | None) -> int:
-    return int(value) if value and value.isascii() and value.isdigit() and len(value) < 19 else -1
+    return int(value) if is_id(value or "") else -1
 
 
 # --- Users -------------------------------------------------------------------------------------
@@ -310,10 +333,6 @@ def _render_users(
         for membership in joined.order_by("group_id"):
             groups[membership.user_id].append(membership.group)
     return [user_resource(person, request.base_url, groups[person.pk]) for person in people]
-
-
-def _person(request: HttpRequest, pk: str) -> User:
-    return _find(request, USERS, pk)
 
 
 def _wanted_user(request: HttpRequest, context: Context) -> ScimUser:
@@ -361,9 +380,9 @@ def _create_user(request: HttpRequest, wanted: ScimUser) -> User:
     email = _address(wanted, None)
     tenant = request.scim_client.tenant
     if tenant_actions.user_named(tenant.pk, user_name).exists():
-        raise ScimError(409, f"A User with userName {user_name!r} exists.", "uniqueness")
-    if User.objects.filter(email__iexact=email).exists():
-        raise ScimError(409, f"A User with the email {email!r} exists.", "uniqueness")
+        raise Taken("userName is taken.", field="user_name")
+    if User.objects.filter(email__iexact=email).exists():  # in any tenant: addresses sign in
+        raise Taken("The address is taken.", field="email")
     person = tenant_actions.create_user(
         email, tenant=tenant, actor=request.actor, display_name=wanted.display_name or ""
     )
@@ -375,8 +394,14 @@ def _create_user(request: HttpRequest, wanted: ScimUser) -> User:
     return tenant_actions.update_user(person, actor=request.actor, **changes)
 
 
-def _apply_user(request: HttpRequest, person: User, wanted: ScimUser) -> User:
-    """Make the person what the resource says (only what changed, each through its action)."""
+def _current_user(request: HttpRequest, person: User, operations: list | None) -> ScimUser:
+    [current] = _render_users(request, [person], complete=True)
+    return current
+
+
+def _apply_user(request: HttpRequest, person: User, wanted: ScimUser, current: ScimUser) -> User:
+    """Make the person what the resource says (only what changed, each through its action);
+    what changed is read from the person, so `current` isn't needed."""
     email = _address(wanted, person.email)
     if email.lower() != person.email:
         person = tenant_actions.change_email(person, new_email=email, actor=request.actor)
@@ -401,17 +426,27 @@ def _groups(request: HttpRequest) -> QuerySet:
 
 
 def _render_groups(
-    request: HttpRequest, found: list[Group], *, complete: bool = False
+    request: HttpRequest,
+    found: list[Group],
+    *,
+    complete: bool = False,
+    only: set[int] | None = None,
 ) -> list[ScimGroup]:
     """Groups with their members, people and nested groups (two queries for the whole page;
     none when the answer leaves `members` out, as identity providers do for big groups);
-    `complete` ignores `attributes` and `excludedAttributes`."""
+    `complete` ignores `attributes` and `excludedAttributes`; `only` lists just those of
+    these ids (a PATCH that names its members needn't read the others)."""
     people: dict[int, list[User]] = {group.pk: [] for group in found}
     nested: dict[int, list[Group]] = {group.pk: [] for group in found}
     if found and (complete or _wants(request, "members")):
-        for membership in Membership.objects.filter(group__in=found).select_related("user"):
+        memberships = Membership.objects.filter(group__in=found).select_related("user")
+        nestings = GroupNesting.objects.filter(parent__in=found).select_related("child")
+        if only is not None:
+            memberships = memberships.filter(user_id__in=only)
+            nestings = nestings.filter(child_id__in=only)
+        for membership in memberships:
             people[membership.group_id].append(membership.user)
-        for nesting in GroupNesting.objects.filter(parent__in=found).select_related("child"):
+        for nesting in nestings:
             nested[nesting.parent_id].append(nesting.child)
     return [
         group_resource(group, request.base_url, people[group.pk], nested[group.pk])
@@ -435,12 +470,64 @@ def _create_group(request: HttpRequest, wanted: ScimGroup) -> Group:
         group_type=GroupType.SECURITY,
         source=GroupSource.API,
     )
-    return _apply_group(request, group, wanted)
+    return _apply_group(request, group, wanted, ScimGroup())
 
 
-def _apply_group(request: HttpRequest, group: Group, wanted: ScimGroup) -> Group:
+def _current_group(request: HttpRequest, group: Group, operations: list | None) -> ScimGroup:
+    """The group as a PATCH's operations see it: with only the members they name when they
+    name each one they change (so a PATCH of a 50,000-member group reads a handful), else
+    complete."""
+    named = _named_members(operations) if operations is not None else None
+    only = {_id(value) for value in named} if named is not None else None
+    [current] = _render_groups(request, [group], complete=True, only=only)
+    return current
+
+
+MEMBER_FILTER = re.compile(r'members\[\s*value\s+eq\s+"([^"]*)"\s*\]', re.IGNORECASE)
+
+
+def _named_members(operations: list) -> set[str] | None:
+    """The member ids a group PATCH names (`add` to members with values, `remove`
+    `members[value eq "…"]`); None when an operation touches members as a whole (replace
+    them, remove them all, or filter them otherwise)."""
+    named: set[str] = set()
+    for operation in operations:
+        op, path, value = _operation_parts(operation)
+        if path is None and isinstance(value, dict):
+            members = {k.lower(): v for k, v in value.items()}.get("members")
+            if members is None:
+                continue
+            path, value = "members", members
+        path = (path or "").strip()
+        if path.lower() == "members" and op == "add" and isinstance(value, list):
+            named |= {str(member.get("value")) for member in value if isinstance(member, dict)}
+        elif MEMBER_FILTER.fullmatch(path) and op == "remove":
+            named.add(MEMBER_FILTER.fullmatch(path).group(1))
+        elif path.lower().startswith("members"):
+            return None
+    return named
+
+
+def _operation_parts(operation) -> tuple[str, str | None, object]:
+    """(op lower-cased, path, value) of a PatchOp operation, whatever the keys' case."""
+    if not isinstance(operation, dict):
+        return "", None, None
+    keys = {key.lower(): key for key in operation}
+    op = operation.get(keys.get("op", ""))
+    path = operation.get(keys.get("path", ""))
+    return (
+        op.lower() if isinstance(op, str) else "",
+        path if isinstance(path, str) else None,
+        operation.get(keys.get("value", "")),
+    )
+
+
+def _apply_group(
+    request: HttpRequest, group: Group, wanted: ScimGroup, current: ScimGroup
+) -> Group:
     """Make the group what the resource says: name, external id and members (people and
-    nested groups), each change through its action."""
+    nested groups), each change through its action; `current` is the group as `wanted`
+    was made from (members compared are those it holds). Members are read in bulk."""
     values = {}
     if wanted.display_name and wanted.display_name != group.display_name:
         values["display_name"] = wanted.display_name
@@ -448,18 +535,20 @@ def _apply_group(request: HttpRequest, group: Group, wanted: ScimGroup) -> Group
         values["external_id"] = wanted.external_id or ""
     if values:
         group = group_actions.update_group(group, actor=request.actor, **values)
-    [current] = _render_groups(request, [group], complete=True)
-    have = {(m.type or "User", m.value) for m in current.members or []}
-    want = {(_member_kind(request, member), member.value) for member in wanted.members or []}
-    people_to_add = [_person(request, value) for kind, value in want - have if kind == "User"]
+    have = {(member.type or "User", member.value) for member in current.members or []}
+    want = _members_wanted(request, wanted.members or [])
+    people_to_add = _people_named(request, [value for kind, value in want - have if kind == "User"])
     if people_to_add:
         result = group_actions.add_members(group, actor=request.actor, people=people_to_add)
         if result.refused:
             raise Invalid(f"{result.refused[0][0].email}: {result.refused[0][1]}")
+    people_to_remove = [value for kind, value in have - want if kind == "User"]
+    if people_to_remove:
+        group_actions.remove_members(
+            group, actor=request.actor, people=_people_named(request, people_to_remove)
+        )
     for kind, value in sorted(have - want):
-        if kind == "User":
-            group_actions.remove_member(group, actor=request.actor, person=_person(request, value))
-        else:
+        if kind == "Group":
             group_actions.unnest_group(group, actor=request.actor, child=_group(request, value))
     for kind, value in sorted(want - have):
         if kind == "Group":
@@ -467,17 +556,40 @@ def _apply_group(request: HttpRequest, group: Group, wanted: ScimGroup) -> Group
     return group
 
 
-def _member_kind(request: HttpRequest, member) -> str:
-    """A member's type, as given; else a person of that id, or failing that a group."""
-    if member.type in ("User", "Group"):
-        return member.type
-    value = member.value or ""
-    if (
-        _groups(request).filter(pk=_id(value)).exists()
-        and not _people(request).filter(pk=_id(value)).exists()
-    ):
-        return "Group"
-    return "User"
+def _members_wanted(request: HttpRequest, members: list) -> set[tuple[str, str]]:
+    """(type, id) of each member: its type as given; else a person of that id, or failing
+    that a group (two queries for all the untyped ones)."""
+    if any(not member.value for member in members):
+        raise ScimError(
+            400, "Each member needs a value: the id of a User or Group.", "invalidValue"
+        )
+    untyped = {_id(member.value) for member in members if member.type not in ("User", "Group")}
+    groups_only: set[int] = set()
+    if untyped:
+        people = set(_people(request).filter(pk__in=untyped).values_list("pk", flat=True))
+        groups_only = set(
+            _groups(request).filter(pk__in=untyped - people).values_list("pk", flat=True)
+        )
+    return {
+        (
+            member.type
+            if member.type in ("User", "Group")
+            else "Group"
+            if _id(member.value) in groups_only
+            else "User",
+            member.value,
+        )
+        for member in members
+    }
+
+
+def _people_named(request: HttpRequest, ids: list[str]) -> list[User]:
+    """The tenant's people with these ids (one query); 404 naming the first unknown one."""
+    found = {str(person.pk): person for person in _people(request).filter(pk__in=map(_id, ids))}
+    for value in ids:
+        if value not in found:
+            raise ScimError(404, f"No User {value!r}.")
+    return [found[value] for value in ids]
 
 
 # --- The views: one set for Users and Groups --------------------------------------------------
@@ -493,7 +605,8 @@ class Kind:
     render: Callable  # (request, rows, complete=…) → resources, in a fixed number of queries
     wanted: Callable  # (request, context) → the resource a POST or PUT body describes
     create: Callable  # (request, resource) → the new row, through actions
-    apply: Callable  # (request, row, resource) → the row made what the resource says
+    current: Callable  # (request, row, PATCH operations or None) → the row as a resource
+    apply: Callable  # (request, row, wanted, current) → the row made what `wanted` says
     delete: Callable  # (row, actor=…)
     attributes: dict[str, filters.Attribute]  # what `filter` may name
     sortable: dict  # what `sortBy` may name → an ORM field or expression
@@ -507,6 +620,7 @@ USERS = Kind(
     render=_render_users,
     wanted=_wanted_user,
     create=_create_user,
+    current=_current_user,
     apply=_apply_user,
     delete=tenant_actions.delete_user,
     attributes=filters.USER_ATTRIBUTES,
@@ -532,6 +646,7 @@ GROUPS = Kind(
     render=_render_groups,
     wanted=_wanted_group,
     create=_create_group,
+    current=_current_group,
     apply=_apply_group,
     delete=group_actions.delete_group,
     attributes=filters.GROUP_ATTRIBUTES,
@@ -551,6 +666,44 @@ def _find(request: HttpRequest, kind: Kind, pk: str):
     if found is None:
         raise ScimError(404, f"No {kind.name} {pk!r}.")
     return found
+
+
+def _patch_body(request: HttpRequest, model: type) -> dict:
+    """The PatchOp body as scim2-models applies it, Entra ID's shapes included: a `remove` of
+    `members` listing values becomes one `members[value eq "…"]` remove each, and operations
+    on attributes we don't keep (`name.givenName`, `title`, `phoneNumbers`, the enterprise
+    extension…) are dropped, as RFC 7644 §3.3 lets a provider ignore them."""
+    body = _body(request)
+    keys = {key.lower(): key for key in body}
+    operations = body.get(keys.get("operations", ""))
+    if not isinstance(operations, list):
+        return body
+    kept = []
+    for operation in operations:
+        op, path, value = _operation_parts(operation)
+        if path is not None and not is_kept_path(path, model):
+            continue
+        if op == "remove" and (path or "").strip().lower() == "members" and value:
+            if not isinstance(value, list) or not all(
+                isinstance(member, dict) and member.get("value") for member in value
+            ):
+                raise ScimError(400, "Each member to remove needs a value: its id.", "invalidValue")
+            kept += [
+                {"op": "remove", "path": f"members[value eq {json.dumps(str(member['value']))}]"}
+                for member in value
+            ]
+            continue
+        if path is None and isinstance(value, dict):
+            value = known_attributes(value, model)
+            if not value:
+                continue
+        if not isinstance(operation, dict):
+            kept.append(operation)  # scim2-models says what is wrong with it
+            continue
+        # Only what RFC 7644 defines: Entra ID also names its operations ("name": "addMember").
+        rebuilt = {"op": op, "path": path, "value": value}
+        kept.append({key: part for key, part in rebuilt.items() if part is not None})
+    return {**{k: v for k, v in body.items() if k != keys["operations"]}, "Operations": kept}
 
 
 def _refuse_removing(wanted, kept: dict[str, str]) -> None:
@@ -613,14 +766,18 @@ def item(kind: Kind) -> Callable:
         with transaction.atomic():
             if request.method == "PUT":
                 wanted = kind.wanted(request, Context.RESOURCE_REPLACEMENT_REQUEST)
+                current = kind.current(request, row, None)
             else:
-                [wanted] = kind.render(request, [row], complete=True)
-                operations = PatchOp[kind.model].model_validate(
-                    _body(request), scim_ctx=Context.RESOURCE_PATCH_REQUEST
-                )
-                operations.patch(wanted)
+                body = _patch_body(request, kind.model)
+                operations = body.get("Operations")
+                current = kind.current(request, row, operations)
+                wanted = current.model_copy(deep=True)
+                if operations != []:  # [] when every operation named what we don't keep
+                    PatchOp[kind.model].model_validate(
+                        body, scim_ctx=Context.RESOURCE_PATCH_REQUEST
+                    ).patch(wanted)
                 _refuse_removing(wanted, kind.kept)
-            row = kind.apply(request, row, wanted)
+            row = kind.apply(request, row, wanted, current)
         return _resource_body(request, kind, row)
 
     return view

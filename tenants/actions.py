@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from tenants.actors import Actor, as_actor
-from tenants.errors import Conflict, Invalid, NotAllowed
+from tenants.errors import Conflict, Invalid, NotAllowed, Taken
 from tenants.events import changes, prepare, record, record_update
 from tenants.models import (
     MIN_GROUP_LIFETIME_DAYS,
@@ -25,10 +25,26 @@ from tenants.models import (
     User,
     sync_email_addresses,
 )
-from tenants.permissions import OWN_STANDING, may_change_standing, require_administer
+from tenants.permissions import (
+    OWN_STANDING,
+    may_change_standing,
+    require_administer,
+    require_change_person,
+)
 from tenants.text import clean_text
 
 EMAIL_MAX = User._meta.get_field("email").max_length  # 254, as RFC 5321 allows
+DISPLAY_NAME_MAX = User._meta.get_field("display_name").max_length
+
+
+def _clean_display_name(display_name: str | None) -> str:
+    return clean_text(
+        display_name,
+        field="display_name",
+        label="Display name",
+        max_length=DISPLAY_NAME_MAX,
+        required=False,
+    )
 
 
 def clean_email(email: str, *, field: str = "email") -> str:
@@ -48,8 +64,8 @@ def clean_email(email: str, *, field: str = "email") -> str:
     return email
 
 
-def _email_taken(email: str, *, field: str = "email") -> Conflict:
-    return Conflict(f"A user with the email {email} already exists.", field=field)
+def _email_taken(email: str, *, field: str = "email") -> Taken:
+    return Taken(f"A user with the email {email} already exists.", field=field)
 
 
 @transaction.atomic
@@ -69,7 +85,7 @@ def create_tenant(
     if not name:
         raise Invalid("A tenant needs a name.", field="name")
     if Tenant.objects.filter(name__iexact=name).exists():
-        raise Conflict(f"A tenant named {name!r} already exists.", field="name")
+        raise Taken(f"A tenant named {name!r} already exists.", field="name")
     tenant = Tenant.objects.create(name=name)
     GeneralSettings.objects.create(tenant=tenant)
     admin = _insert_user(
@@ -112,7 +128,7 @@ def update_tenant(tenant: Tenant, *, actor: Actor | User, **new_values: Any) -> 
         if not new_values["name"]:
             raise Invalid("A tenant needs a name.", field="name")
         if Tenant.objects.filter(name__iexact=new_values["name"]).exclude(pk=locked.pk).exists():
-            raise Conflict(f"A tenant named {new_values['name']!r} already exists.", field="name")
+            raise Taken(f"A tenant named {new_values['name']!r} already exists.", field="name")
     if "premium_seats" in new_values:
         seats = new_values["premium_seats"]
         if not isinstance(seats, int) or isinstance(seats, bool) or seats < 0:
@@ -140,6 +156,7 @@ def _insert_user(
     *, tenant: Tenant, email: str, display_name: str, role: str, premium: bool, password: str | None
 ) -> User:
     email = clean_email(email)
+    display_name = _clean_display_name(display_name)
     if role not in User.Role.values:
         raise Invalid(f"{role!r} is not a role (member or global_admin).", field="role")
     if User.objects.filter(email__iexact=email).exists():
@@ -149,7 +166,7 @@ def _insert_user(
     user = User(
         tenant=tenant,
         email=email,
-        display_name=(display_name or "").strip() or email.split("@")[0],
+        display_name=display_name or email.split("@")[0],
         role=role,
         has_premium_license=premium,
     )
@@ -221,7 +238,7 @@ def clean_external_id(model, tenant_id: int, external_id: str | None, pk) -> str
     )
     taken = model.objects.filter(tenant_id=tenant_id, external_id=external_id).exclude(pk=pk)
     if external_id and taken.exists():
-        raise Conflict(f"The external id {external_id!r} is already used.", field="external_id")
+        raise Taken(f"The external id {external_id!r} is already used.", field="external_id")
     return external_id
 
 
@@ -237,7 +254,7 @@ def _clean_scim_user_name(person: User, value: str | None) -> str:
     """Stored only when it differs from the person's email; unique in the tenant."""
     value = clean_text(value, field="user_name", label="userName", max_length=255, required=False)
     if value and user_named(person.tenant_id, value).exclude(pk=person.pk).exists():
-        raise Conflict(f"Someone else has the userName {value!r}.", field="user_name")
+        raise Taken(f"Someone else has the userName {value!r}.", field="user_name")
     return "" if value.lower() == person.email.lower() else value
 
 
@@ -281,6 +298,10 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
         )
     if "scim_user_name" in new_values:
         new_values["scim_user_name"] = _clean_scim_user_name(locked, new_values["scim_user_name"])
+    if "display_name" in new_values:
+        new_values["display_name"] = _clean_display_name(new_values["display_name"]) or (
+            locked.display_name
+        )
     changes_own_standing = new_values.get("role", locked.role) != locked.role or not new_values.get(
         "is_active", True
     )
@@ -289,6 +310,9 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
     diff = changes({name: getattr(locked, name) for name in new_values}, new_values)
     if not diff:
         return locked
+    require_change_person(actor, locked)
+    if not new_values.get("is_active", True) or new_values.get("role", locked.role) != locked.role:
+        _require_another_admin(locked)
     holds_seat = locked.has_premium_license and locked.is_active
     will_hold_seat = new_values.get("has_premium_license", locked.has_premium_license) and (
         new_values.get("is_active", locked.is_active)
@@ -306,6 +330,23 @@ def update_user(user: User, *, actor: Actor | User, **new_values: Any) -> User:
         kind, actor=actor, tenant_id=locked.tenant_id, target=locked, diff=diff, user_id=locked.pk
     )
     return locked
+
+
+def _require_another_admin(person: User) -> None:
+    """A tenant always keeps an active global admin: the last one can't be deactivated,
+    demoted or deleted (on every surface). The tenant's row lock serialises two admins
+    stepping down at once."""
+    if not (person.is_global_admin and person.is_active and person.tenant_id):
+        return
+    Tenant.objects.select_for_update().get(pk=person.tenant_id)
+    others = User.objects.filter(
+        tenant_id=person.tenant_id, role=User.Role.GLOBAL_ADMIN, is_active=True
+    ).exclude(pk=person.pk)
+    if not others.exists():
+        raise Conflict(
+            f"{person.display_name} is the last global admin of this organisation: make "
+            "someone else a global admin first."
+        )
 
 
 @transaction.atomic
@@ -330,6 +371,7 @@ def change_email(user: User, *, new_email: str, actor: Actor | User) -> User:
     old_email = locked.email
     if new_email == old_email:
         return locked
+    require_change_person(actor, locked)
     if User.objects.filter(email__iexact=new_email).exclude(pk=locked.pk).exists():
         raise _email_taken(new_email)
     locked.email = new_email
@@ -497,6 +539,7 @@ def delete_user(user: User, *, actor: Actor | User) -> None:
     require_administer(actor, user.tenant)
     if actor.user is not None and actor.user.pk == user.pk:
         raise NotAllowed(OWN_STANDING)
+    require_change_person(actor, user)
     if user.is_active:
         user = update_user(user, actor=actor, is_active=False)
     gone = copy.copy(user)

@@ -48,6 +48,13 @@ class Conflict(Refusal):
     code = "conflict"
 
 
+class Taken(Conflict):
+    """A value that must be unique is already used (an address, a name, an external id).
+
+    Its message may name the value; a surface that answers machines of one tenant about
+    values of every tenant (SCIM) says only which field is taken."""
+
+
 class Invalid(Refusal):
     """An input value is wrong (too long, not an email, not a choice); `field` names it."""
 

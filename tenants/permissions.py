@@ -1,6 +1,6 @@
 """Who may administer a tenant (its people and General settings). Group rules: groups/policy.py."""
 
-from tenants.actors import Actor, as_actor
+from tenants.actors import Actor, ActorKind, as_actor
 from tenants.errors import NotAllowed
 from tenants.models import Tenant, User
 
@@ -35,3 +35,17 @@ def may_change_standing(actor: Actor | User, person: User) -> bool:
     """Nobody changes their own role or deactivates themselves (another admin must)."""
     actor = as_actor(actor)
     return actor.user is None or actor.user.pk != person.pk
+
+
+ADMINS_ARE_NOT_PROVISIONED = (
+    "An identity provider can't change, deactivate or delete a global admin or the "
+    "deployment's operator: a global admin does that in the Admin center."
+)
+
+
+def require_change_person(actor: Actor | User, person: User) -> None:
+    """SCIM clients manage people, never global admins or the operator: an identity provider
+    could otherwise lock the tenant out, or take over an administrator's address (docs/scim.md)."""
+    actor = as_actor(actor)
+    if actor.kind == ActorKind.SCIM_CLIENT and (person.is_global_admin or person.is_superuser):
+        raise NotAllowed(ADMINS_ARE_NOT_PROVISIONED)

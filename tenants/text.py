@@ -15,9 +15,10 @@ from importlib.resources import files
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from tenants.errors import Conflict, Invalid
+from tenants.errors import Invalid, Taken
 
 ID = re.compile(r"[0-9]{1,18}")  # ASCII digits only, within a 64-bit id
+MAX_ID = 2**63 - 1  # a database id: anything larger can't name a row
 
 # Control (incl. NUL, tab-like controls left after whitespace folding), format (zero-width
 # space, soft hyphen, the bidi embeddings, overrides and isolates such as U+202E) and lone
@@ -29,6 +30,36 @@ UNNAMED = {"\x00": "NUL"}
 def is_id(value: str) -> bool:
     """Is this a well-formed row id (as posted by a checkbox or a hidden field)?"""
     return bool(ID.fullmatch(value or ""))
+
+
+def json_int(digits: str) -> int:
+    """`json.loads(..., parse_int=json_int)`: a JSON integer, or (longer than any 64-bit id,
+    which Python would refuse to read past 4,300 digits) a stand-in `unstorable()` reports."""
+    return int(digits) if len(digits) <= 20 else MAX_ID + 1
+
+
+def unstorable(value, where: tuple = ()) -> tuple[tuple, str] | None:
+    """Where parsed JSON holds what a database can't store, and what it is: (a path of keys
+    and indexes, a reason), or None. Text with NUL (PostgreSQL) or a lone surrogate (UTF-8),
+    or an integer beyond a 64-bit id. The API's and SCIM's body parsers check with it."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            return where, "can't contain NUL characters"
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            return where, "can't contain lone surrogates (text that isn't Unicode)"
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            found = unstorable(key, (*where, key)) or unstorable(item, (*where, key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = unstorable(item, (*where, index))
+            if found:
+                return found
+    elif isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_ID:
+        return where, f"is a number too large to store (at most {MAX_ID})"
+    return None
 
 
 def is_email(value: str) -> bool:
@@ -61,7 +92,7 @@ def clean_name(value: str | None, *, field: str, max_length: int, label: str = "
     return check_size(name, field=field, label=label, max_length=max_length, required=True)
 
 
-def name_taken(name: str, existing: str | None, *, noun: str, field: str) -> Conflict:
+def name_taken(name: str, existing: str | None, *, noun: str, field: str) -> Taken:
     """The Conflict for a name that is taken, or (`existing` differs) looks like a taken one."""
     if existing is None or existing == name:
         message = f"A{'n' if noun[0] in 'aeiou' else ''} {noun} named “{name}” already exists "
@@ -71,7 +102,7 @@ def name_taken(name: str, existing: str | None, *, noun: str, field: str) -> Con
             f"“{name}” looks the same as “{existing}”, a{'n' if noun[0] in 'aeiou' else ''} "
             f"{noun} that already exists in your organisation. Choose a name people can tell apart."
         )
-    return Conflict(message, field=field)
+    return Taken(message, field=field)
 
 
 def unique_name_key(rows, name: str, *, name_field: str, noun: str, field: str) -> str:

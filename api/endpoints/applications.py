@@ -1,9 +1,12 @@
-"""Applications, their assignments, effective access and blocks (docs/access.md)."""
+"""Applications, their assignments, effective access, blocks and provisioning
+(docs/access.md, docs/provisioning.md)."""
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Query, Status
+from pydantic.alias_generators import to_camel
 
-from api.core import CamelRouter, changes, paginate, person
+from api.core import CamelRouter, changes, choice, paginate, person
 from api.schemas import (
     AccessOut,
     ApplicationIn,
@@ -13,6 +16,7 @@ from api.schemas import (
     AssignmentOut,
     BlockIn,
     ErrorBody,
+    ProvisioningAttemptOut,
     page_of,
     steps,
 )
@@ -20,25 +24,49 @@ from applications import actions, selectors
 from applications.models import Application, Assignment
 from applications.policy import AppAction, applications_for, can
 from groups.models import Group
+from provisioning import selectors as provisioning_selectors
+from provisioning.actions import configure_provisioning
+from provisioning.models import Operation, Outcome
 from tenants.errors import Invalid, NotFound, Refusal
+from tenants.permissions import can_administer, require_administer
+from tenants.text import is_id
 
 router = CamelRouter(tags=["Applications"])
 ERRORS = {code: ErrorBody for code in (400, 401, 403, 404, 409, 422, 429)}
 ApplicationPage = page_of(ApplicationOut, "ApplicationPage")
 AssignmentPage = page_of(AssignmentOut, "AssignmentPage")
 AccessPage = page_of(AccessOut, "AccessPage")
+AttemptPage = page_of(ProvisioningAttemptOut, "ProvisioningAttemptPage")
+
+
+def _visible(request: HttpRequest):
+    """The applications the caller sees, with their owners and provisioning settings."""
+    visible = selectors.with_owners(applications_for(request.actor, AppAction.VIEW))
+    return visible.select_related("provisioning")
 
 
 def _application(request: HttpRequest, pk: int, action: str = AppAction.VIEW) -> Application:
     """The application if the caller may see it (404 otherwise, whatever the reason), then
     refused with the policy's reason unless they may do `action` to it."""
-    visible = selectors.with_owners(applications_for(request.actor, AppAction.VIEW))
-    found = visible.filter(pk=pk).first()
+    found = _visible(request).filter(pk=pk).first()
     if found is None:
         raise NotFound("No such application in your organisation.")
     if action != AppAction.VIEW:
         can(request.actor, action, found).require()
-    return found
+    return _with_provisioning(request, found)
+
+
+def _with_provisioning(request: HttpRequest, application: Application) -> Application:
+    """Show the provisioning settings (never the token) to those who may change them: global
+    admins, as in the Admin center."""
+    target = getattr(application, "provisioning", None)
+    if target is not None and can_administer(request.actor, application.tenant_id):
+        application.provisioning_shown = {
+            "scim_url": target.scim_url,
+            "enabled": target.enabled,
+            "has_token": bool(target.sealed_token),
+        }
+    return application
 
 
 @router.get("/applications", response={200: ApplicationPage, **ERRORS})
@@ -50,10 +78,12 @@ def list_applications(
 ):
     """The applications the caller sees: all of the tenant's for global admins, the ones they
     own for owners."""
-    found = selectors.with_owners(applications_for(request.actor, AppAction.VIEW))
+    found = _visible(request)
     if search:
         found = found.filter(name__icontains=search.replace("\x00", "")[:100])
-    return paginate(request, found.order_by("name", "id"), page, page_size)
+    listed = paginate(request, found.order_by("name", "id"), page, page_size)
+    listed["items"] = [_with_provisioning(request, item) for item in listed["items"]]
+    return listed
 
 
 @router.post("/applications", response={201: ApplicationOut, **ERRORS})
@@ -76,10 +106,28 @@ def get_application(request: HttpRequest, application_id: int):
 
 @router.patch("/applications/{application_id}", response={200: ApplicationOut, **ERRORS})
 def update_application(request: HttpRequest, application_id: int, data: ApplicationPatch):
+    """Edit the application; `provisioning` (global admins) is set as in the Admin center,
+    audited; the token is write-only, and left out or blank keeps the stored one. All or
+    nothing: a refused provisioning change keeps the rest unchanged too."""
     values = changes(data)
+    provisioning = values.pop("provisioning", None)
     application = _application(request, application_id, AppAction.MANAGE)
-    actions.update_application(application, actor=request.actor, **values)
+    with transaction.atomic():
+        if values:
+            actions.update_application(application, actor=request.actor, **values)
+        if provisioning is not None:
+            _configure_provisioning(request, application, data.provisioning)
     return _application(request, application_id)
+
+
+def _configure_provisioning(request: HttpRequest, application: Application, data) -> None:
+    require_administer(request.actor, application.tenant)
+    try:
+        configure_provisioning(application, actor=request.actor, **changes(data))
+    except Refusal as refusal:  # name the field as the body does: provisioning.scimUrl
+        if refusal.field:
+            refusal.field = f"provisioning.{to_camel(refusal.field)}"
+        raise
 
 
 @router.delete("/applications/{application_id}", response={204: None, **ERRORS})
@@ -139,7 +187,7 @@ def add_assignment(request: HttpRequest, application_id: int, data: AssignmentIn
 
 def _by_id(model, request: HttpRequest, key):
     found = None
-    if isinstance(key, int) or str(key).isdigit():
+    if is_id(str(key)):
         found = model.objects.filter(pk=int(key), tenant_id=request.user.tenant_id).first()
     if found is None:
         raise Invalid(
@@ -205,3 +253,30 @@ def unblock(request: HttpRequest, application_id: int, user_id: int):
     application = _application(request, application_id, AppAction.BLOCK)
     actions.unblock(application, actor=request.actor, person=person(request, user_id))
     return Status(204, None)
+
+
+# --- Provisioning ------------------------------------------------------------------------------
+
+
+@router.get(
+    "/applications/{application_id}/provisioning-log", response={200: AttemptPage, **ERRORS}
+)
+def provisioning_log(
+    request: HttpRequest,
+    application_id: int,
+    outcome: str = "",
+    operation: str = "",
+    page: int = 1,
+    page_size: int = Query(50, alias="pageSize"),
+):
+    """The application's provisioning attempts, newest first (global admins, as in the Admin
+    center): when, for whom, what, how it went, and the error."""
+    application = _application(request, application_id)
+    require_administer(request.actor, application.tenant)
+    filters = provisioning_selectors.LogFilters(
+        application_id=application.pk,
+        outcome=choice(outcome, Outcome.values, "outcome"),
+        operation=choice(operation, Operation.values, "operation"),
+    )
+    found = provisioning_selectors.attempts(application.tenant_id, filters)
+    return paginate(request, found.select_related("user"), page, page_size)

@@ -3,7 +3,7 @@
 from django.http import HttpRequest
 from ninja import Query, Status
 
-from api.core import CamelRouter, changes, paginate, person
+from api.core import MAX_ID, CamelRouter, changes, choice, paginate, person
 from api.schemas import (
     DecisionIn,
     ErrorBody,
@@ -51,12 +51,6 @@ def _group(request: HttpRequest, pk: int, require: str | None = None) -> Group:
     return group
 
 
-def _choice(value: str, allowed, field: str) -> str:
-    if value and value not in allowed:
-        raise Invalid(f"{value!r} is not one of {', '.join(allowed)}.", field=field)
-    return value
-
-
 @router.get("/groups", response={200: GroupPage, **ERRORS}, summary="The group directory")
 def list_groups(
     request: HttpRequest,
@@ -68,8 +62,8 @@ def list_groups(
 ):
     filters = selectors.GroupFilters(
         search=search.replace("\x00", "")[:100].strip(),
-        group_type=_choice(type, GroupType.values, "type"),
-        policy=_choice(policy, MembershipPolicy.values, "policy"),
+        group_type=choice(type, GroupType.values, "type"),
+        policy=choice(policy, MembershipPolicy.values, "policy"),
     )
     return paginate(request, _groups(request, filters), page, page_size)
 
@@ -221,12 +215,12 @@ def _request(request: HttpRequest, pk: int) -> JoinRequest:
 def list_requests(
     request: HttpRequest,
     status: str = "",
-    group: int | None = None,
+    group: int | None = Query(None, ge=1, le=MAX_ID),
     page: int = 1,
     page_size: int = Query(50, alias="pageSize"),
 ):
     found = _requests(request).order_by("-created_at", "-id")
-    if _choice(status, JoinRequest.Status.values, "status"):
+    if choice(status, JoinRequest.Status.values, "status"):
         found = found.filter(status=status)
     if group is not None:
         found = found.filter(group_id=group)

@@ -72,8 +72,9 @@ def patch_settings(request: HttpRequest, data: SettingsPatch):
     emails = values.pop("selected_owner_assigners", None)
     people = None
     if emails is not None:
-        people = list(User.objects.filter(tenant_id=request.user.tenant_id, email__in=emails))
-        unknown = sorted({e.lower() for e in emails} - {p.email for p in people})
+        wanted = {email.strip().lower() for email in emails}  # addresses are stored lowercase
+        people = list(User.objects.filter(tenant_id=request.user.tenant_id, email__in=wanted))
+        unknown = sorted(wanted - {p.email for p in people})
         if unknown:
             raise Invalid(
                 f"Not people of your organisation: {', '.join(unknown)}.",

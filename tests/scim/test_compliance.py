@@ -6,6 +6,9 @@ import pytest
 from scim2_client.engines.httpx2 import SyncSCIMClient
 from scim2_tester import Status, check_server
 
+from groups.models import Group, Membership
+from scim.resources import PROVIDER, ScimGroup
+
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 PASSED = {Status.SUCCESS, Status.COMPLIANT, Status.ACCEPTABLE}
@@ -38,3 +41,26 @@ def test_scim2_tester_finds_nothing_else(live_server, scim_for, tenant):
     assert skipped == SKIPPED
     failed = {_key(r): r.reason for r in results if r.status not in PASSED | {Status.SKIPPED}}
     assert set(failed) == set(NOT_APPLICABLE), failed
+
+
+def test_group_patches_over_http_change_the_memberships(live_server, scim_for, tenant, member):
+    """What the tester can only read back over SCIM, checked in the database: a group PATCH
+    through the live server (scim2-client's requests) adds and removes memberships."""
+    token = scim_for(tenant).token
+    with httpx2.Client(
+        base_url=f"{live_server.url}/scim/v2", headers={"Authorization": f"Bearer {token}"}
+    ) as http:
+        client = SyncSCIMClient(http, provider=PROVIDER)
+        created = client.create(ScimGroup(display_name="Provisioned"))
+        group = Group.objects.get(pk=created.id)
+        add = {
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "Add", "path": "members", "value": [{"value": str(member.pk)}]}],
+        }
+        assert http.patch(f"/Groups/{group.pk}", json=add).status_code == 200
+        assert list(Membership.objects.filter(group=group).values_list("user_id", flat=True)) == [
+            member.pk
+        ]
+        remove = {**add, "Operations": [{**add["Operations"][0], "op": "Remove"}]}
+        assert http.patch(f"/Groups/{group.pk}", json=remove).status_code == 200
+        assert not Membership.objects.filter(group=group).exists()
