@@ -17,6 +17,7 @@ from tenants.models import (
     User,
 )
 from tenants.selectors import AuditFilters
+from tenants.text import name_key
 
 YES_NO = [(True, "Yes"), (False, "No")]
 
@@ -255,7 +256,8 @@ class LifecycleSettingsForm(forms.Form):
             raise ValidationError("This field can't contain NUL characters.")
         names = list(dict.fromkeys(n.strip() for n in raw.splitlines() if n.strip()))
         found = groups_named_exactly(self.tenant_id, names)
-        unknown = sorted(set(n.lower() for n in names) - {g.display_name.lower() for g in found})
+        keys = {group.name_key for group in found}
+        unknown = sorted(name for name in names if name_key(name) not in keys)
         if unknown:
             raise ValidationError(f"No group of your organisation is called: {', '.join(unknown)}")
         return found

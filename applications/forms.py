@@ -15,6 +15,7 @@ from applications.models import (
 from groups.forms import refuse_nul, search_term
 from groups.models import Group
 from tenants.models import User
+from tenants.text import name_key
 
 __all__ = [
     "ApplicationForm",
@@ -65,7 +66,9 @@ class _TenantForm(forms.Form):
         self.helper = _helper()
 
     def _group_named(self, name: str) -> Group:
-        group = Group.objects.filter(tenant_id=self.tenant_id, display_name__iexact=name).first()
+        # By the look-alike key, as names are kept unique: spacing, case and accents typed
+        # another way still find the group (tenants/text.py).
+        group = Group.objects.filter(tenant_id=self.tenant_id, name_key=name_key(name)).first()
         if group is None:
             raise ValidationError(f"No group called “{name}” in your organisation.")
         return group

@@ -6,6 +6,7 @@ shows only what the policy allows the viewer to do.
 """
 
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -158,7 +159,7 @@ def access_list(request: HttpRequest, pk: int, surface: str = PANEL) -> HttpResp
     }
     if request.htmx and not request.htmx.history_restore_request:
         return render(request, "applications/_page.html#access", context)
-    return redirect(f"{place.url('detail', pk)}?q={search}")
+    return redirect(f"{place.url('detail', pk)}?{urlencode({'q': search})}")
 
 
 @require_safe

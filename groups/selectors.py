@@ -38,7 +38,7 @@ from groups.policy import Action, Decider
 from tenants.actors import Actor
 from tenants.errors import NotFound
 from tenants.models import User
-from tenants.text import is_email
+from tenants.text import is_email, name_key
 
 Pending = JoinRequest.Status.PENDING
 
@@ -299,7 +299,7 @@ def groups_named(viewer: User, *, search: str, nestable: bool = False) -> QueryS
 
 
 def group_named(viewer: User, name: str) -> Group | None:
-    return Group.objects.filter(tenant_id=viewer.tenant_id, display_name__iexact=name).first()
+    return Group.objects.filter(tenant_id=viewer.tenant_id, name_key=name_key(name)).first()
 
 
 def group_owners(group: Group) -> QuerySet:
@@ -505,14 +505,14 @@ def request_history(tenant_id: int, filters: RequestFilters) -> QuerySet:
 
 
 def groups_named_exactly(tenant_id: int, names: Iterable[str]) -> list[Group]:
-    """The tenant's live groups with these names (ignoring case), in one query."""
-    names = [name for name in names if name]
-    if not names:
+    """The tenant's live groups with these names (compared as their look-alike keys, so case,
+    spacing and accents typed another way still match), in one query."""
+    keys = {name_key(name) for name in names if name}
+    if not keys:
         return []
-    matches = Q(pk__in=[])
-    for name in names:
-        matches |= Q(display_name__iexact=name)
-    return list(Group.objects.filter(matches, tenant_id=tenant_id).order_by("display_name"))
+    return list(
+        Group.objects.filter(tenant_id=tenant_id, name_key__in=keys).order_by("display_name")
+    )
 
 
 def groups_selected_for_expiration(tenant_id: int) -> list[str]:

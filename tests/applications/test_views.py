@@ -62,7 +62,7 @@ def test_an_owner_assigns_a_group_and_its_members_get_access(
     client.force_login(owner)
     response = client.post(
         f"/applications/{expenses.pk}/assign/",
-        {"principal_type": "group", "group": "expenses USERS"},
+        {"principal_type": "group", "group": "  expenses \u00a0 USERS "},  # typed loosely
         follow=True,
     )
     assert "Expenses users now has access." in response.content.decode()
