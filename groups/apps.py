@@ -6,7 +6,11 @@ class GroupsConfig(AppConfig):
     verbose_name = "Groups"
 
     def ready(self) -> None:
-        from groups.actions import cancel_requests_of_deactivated, lock_groups_of_pending_requests
+        from groups.actions import (
+            cancel_requests_of_deactivated,
+            forget_memberships_of_deleted,
+            lock_groups_of_pending_requests,
+        )
         from tenants.events import on_change, on_prepare
         from tenants.models import EventKind
 
@@ -15,3 +19,5 @@ class GroupsConfig(AppConfig):
         # before the person's row was locked.
         on_prepare(EventKind.USER_DEACTIVATED)(lock_groups_of_pending_requests)
         on_change(EventKind.USER_DEACTIVATED)(cancel_requests_of_deactivated)
+        # A deleted person's memberships go with their row: the groups count them down first.
+        on_prepare(EventKind.USER_DELETED)(forget_memberships_of_deleted)

@@ -112,6 +112,10 @@ class Group(models.Model):
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="Expired: soft-deleted, restorable for 30 days."
     )
+    # Counts kept by groups.actions and groups.lifecycle in the transaction of each change
+    # (docs/scale.md), so that no page counts a big relation: its members, its pending requests.
+    member_count = models.PositiveIntegerField(default=0, editable=False)
+    pending_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = LiveGroups()
     with_deleted = models.Manager()  # noqa: DJ012 (a second manager, not a field)
@@ -145,7 +149,7 @@ class Group(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "display_name"], name="group_tenant_name_idx"),
+            models.Index(fields=["tenant", "display_name", "id"], name="group_tenant_name_idx"),
             models.Index(fields=["created_by"], name="group_created_by_idx"),
         ]
 
@@ -276,6 +280,20 @@ class JoinRequest(models.Model):
             models.Index(fields=["group", "status", "created_at"], name="request_group_status_idx"),
             models.Index(fields=["requester", "status"], name="request_requester_idx"),
             models.Index(fields=["tenant", "-created_at", "-id"], name="request_history_idx"),
+            # Approvals and the Admin center's Requests: pending requests, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(status="pending"),
+                name="request_pending_age_idx",
+            ),
+            # Approvals' "Recently decided", newest first.
+            models.Index(
+                fields=["-decided_at", "-id"],
+                condition=models.Q(decided_at__isnull=False),
+                name="request_decided_idx",
+            ),
+            # Django admin's join requests, in their default order.
+            models.Index(fields=["created_at", "id"], name="request_created_idx"),
         ]
 
     def __str__(self) -> str:

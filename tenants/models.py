@@ -104,7 +104,10 @@ class User(AbstractBaseUser):
                 name="user_scim_user_name_unique",
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "display_name"])]
+        indexes = [
+            # The directory in name order: member lists walk it while probing memberships.
+            models.Index(fields=["tenant", "display_name", "id"], name="user_tenant_name_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.email}>"
