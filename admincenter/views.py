@@ -246,10 +246,11 @@ ADMIN_CENTER_DECISIONS = group_views.DecisionUrls(
 @require_safe
 @admin_center_view
 def requests(request: HttpRequest) -> HttpResponse:
-    pending = group_selectors.requests_to_decide(request.user, decider=request.decider)
     context = {
         "tab": "requests",
-        "page": _page(request, pending),
+        "page": group_selectors.requests_to_decide_page(
+            request.user, request.GET, decider=request.decider, size=PAGE_SIZE
+        ),
         "decision_urls": ADMIN_CENTER_DECISIONS,
     }
     return _render(request, "requests.html", context)

@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -38,6 +39,7 @@ from groups.policy import Action, Decider
 from tenants.actors import Actor
 from tenants.errors import NotFound
 from tenants.models import User
+from tenants.pagination import MANY, KeysetPage, keyset_page
 from tenants.text import is_email
 
 Pending = JoinRequest.Status.PENDING
@@ -58,22 +60,10 @@ def _decider(viewer: User | Actor, decider: Decider | None) -> Decider:
     return decider if decider is not None else Decider(viewer)
 
 
-def _with_member_count(groups: QuerySet) -> QuerySet:
-    member_count = (
-        Membership.objects.filter(group=OuterRef("pk"))
-        .order_by()
-        .values("group")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return groups.annotate(
-        member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), 0)
-    )
-
-
 def visible_groups(viewer: User, *, decider: Decider | None = None) -> QuerySet:
-    """Every group of the viewer's tenant (the directory), with member counts."""
-    return _with_member_count(_decider(viewer, decider).queryset(Action.VIEW, Group))
+    """Every group of the viewer's tenant (the directory). Member counts are in each row
+    (`member_count`, kept by the actions: groups/counts.py)."""
+    return _decider(viewer, decider).queryset(Action.VIEW, Group)
 
 
 @dataclass(frozen=True)
@@ -120,6 +110,21 @@ class GroupFilters:
 
 
 JOINABLE = {f"_policy_{Action.JOIN}": -1}  # the JOIN decision's column: no rule failed
+# Discover's order: groups the viewer may join (or is in) first, then the rest, each by name.
+DISCOVER_ORDER = ("can_act", "display_name", "id")
+DISCOVER_PAGE = 25
+
+
+def _directory_keys(viewer: User, filters: GroupFilters, decider: Decider) -> QuerySet:
+    """The directory's rows with only what filters and orders them (the JOIN decision)."""
+    groups = decider.annotate(filters.apply(visible_groups(viewer, decider=decider)), [Action.JOIN])
+    if filters.can_join:
+        groups = with_viewer_status(groups, viewer).filter(
+            **JOINABLE, viewer_is_member=False, viewer_pending=False
+        )
+    return groups.annotate(
+        can_act=Case(When(**JOINABLE, then=Value(0)), default=Value(1), output_field=IntegerField())
+    )
 
 
 def directory(
@@ -132,14 +137,27 @@ def directory(
     computed from the row's own columns, so it costs no extra query.
     """
     decider = _decider(viewer, decider)
-    groups = decider.annotate(filters.apply(visible_groups(viewer, decider=decider)), ROW_ACTIONS)
-    groups = with_viewer_status(groups, viewer)
-    if filters.can_join:
-        groups = groups.filter(**JOINABLE, viewer_is_member=False, viewer_pending=False)
-    groups = groups.alias(
-        can_act=Case(When(**JOINABLE, then=Value(0)), default=Value(1), output_field=IntegerField())
-    )
-    return with_owners(groups).order_by("can_act", "display_name", "id")
+    groups = decider.annotate(_directory_keys(viewer, filters, decider), ROW_ACTIONS)
+    return with_owners(with_viewer_status(groups, viewer)).order_by(*DISCOVER_ORDER)
+
+
+def directory_page(
+    viewer: User, params, *, filters: GroupFilters, decider: Decider, size: int = DISCOVER_PAGE
+) -> KeysetPage:
+    """A page of Discover after (or before) the cursor in `params`: the page's ids first, in
+    one query that computes only the order, then those rows with everything the page shows;
+    the total is counted up to 10,000 ("10,000+")."""
+    keys = _directory_keys(viewer, filters, decider)
+    full = directory(viewer, filters=filters, decider=decider)
+
+    def fetch(sliced: QuerySet) -> list[Group]:
+        ids = list(sliced.values_list("pk", flat=True))
+        rows = full.filter(pk__in=ids).in_bulk()
+        return [rows[pk] for pk in ids]
+
+    page = keyset_page(keys, params, order=DISCOVER_ORDER, size=size, fetch=fetch)
+    page.total = keys.order_by()[: MANY + 1].count()
+    return page
 
 
 def admin_directory(viewer: User, *, filters: GroupFilters, decider: Decider) -> QuerySet:
@@ -188,6 +206,26 @@ def my_pending_requests(viewer: User, *, decider: Decider | None = None) -> Quer
     )
 
 
+# What a request row shows (Approvals, the Admin center's Requests): never a password hash.
+REQUEST_ROW = (
+    "group_id",
+    "requester_id",
+    "justification",
+    "status",
+    "created_at",
+    "decided_at",
+    "decided_by_id",
+    "decision_reason",
+    "group__display_name",
+    "group__group_type",
+    "group__membership_policy",
+    "group__default_membership_days",
+    "requester__display_name",
+    "requester__email",
+)
+REQUEST_ORDER = ("created_at", "id")
+
+
 def requests_to_decide(viewer: User, *, decider: Decider | None = None) -> QuerySet:
     """Pending requests the viewer may approve or deny, oldest first."""
     return (
@@ -195,8 +233,44 @@ def requests_to_decide(viewer: User, *, decider: Decider | None = None) -> Query
         .queryset(Action.DECIDE_REQUEST, JoinRequest)
         .filter(status=Pending)
         .select_related("group", "requester")
-        .order_by("created_at", "id")
+        .order_by(*REQUEST_ORDER)
     )
+
+
+def requests_to_decide_page(viewer: User, params, *, decider: Decider, size: int) -> KeysetPage:
+    """A page of `requests_to_decide` after (or before) the cursor in `params`, with the
+    total from the groups' counts (`pending_count`)."""
+    pending = requests_to_decide(viewer, decider=decider).only(*REQUEST_ROW)
+    return keyset_page(
+        pending,
+        params,
+        order=REQUEST_ORDER,
+        size=size,
+        total=pending_count(viewer, decider=decider),
+    )
+
+
+def pending_count(viewer: User, *, decider: Decider) -> int:
+    """How many requests wait for the viewer's decision (the navigation's badge, Approvals),
+    from the groups' `pending_count` columns instead of counting requests: the sum over the
+    groups where the viewer may decide, less the viewer's own requests there. Kept on the
+    Decider, so a page asks once."""
+    if getattr(decider, "_pending_count", None) is None:
+        groups = decider.queryset(Action.DECIDE_REQUESTS, Group).filter(pending_count__gt=0)
+        own = (  # a person never decides their own requests
+            JoinRequest.objects.filter(
+                requester_id=viewer.pk, status=Pending, group__in=groups.values("pk")
+            )
+            .order_by()
+            .values("requester_id")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        waiting = Coalesce(Sum("pending_count"), 0) - Coalesce(
+            Subquery(own, output_field=IntegerField()), 0
+        )
+        decider._pending_count = max(groups.aggregate(waiting=waiting)["waiting"] or 0, 0)
+    return decider._pending_count
 
 
 def visible_requests(viewer: User, *, decider: Decider | None = None) -> QuerySet:
@@ -258,14 +332,43 @@ def recently_decided(viewer: User, *, decider: Decider, limit: int = 10) -> Quer
     )
 
 
+MEMBER_ORDER = ("user__display_name", "user_id")
+# What a member row shows: the person's name and address, how and when, until when.
+MEMBER_ROW = (
+    "group_id",
+    "added_via",
+    "created_at",
+    "ends_at",
+    "user__display_name",
+    "user__email",
+)
+
+
 def group_members(group: Group, *, search: str = "") -> QuerySet:
-    """A group's members (the caller has checked VIEW_MEMBERS)."""
-    memberships = Membership.objects.filter(group=group).select_related("user", "added_by")
+    """A group's members by name (the caller has checked VIEW_MEMBERS). The tenant filter
+    lets the database walk the people's name index and look each one up in the group."""
+    memberships = (
+        Membership.objects.filter(group=group, user__tenant_id=group.tenant_id)
+        .select_related("user")
+        .only(*MEMBER_ROW)
+    )
     if search:
         memberships = memberships.filter(
             Q(user__display_name__icontains=search) | Q(user__email__icontains=search)
         )
-    return memberships.order_by("user__display_name", "user_id")
+    return memberships.order_by(*MEMBER_ORDER)
+
+
+def group_members_page(group: Group, params, *, search: str = "", size: int) -> KeysetPage:
+    """A page of the group's members after (or before) the cursor in `params`; the total is
+    the group's `member_count` (none while searching)."""
+    return keyset_page(
+        group_members(group, search=search),
+        params,
+        order=MEMBER_ORDER,
+        size=size,
+        total=None if search else group.member_count,
+    )
 
 
 def group_ids_named(tenant_id: int, text: str) -> tuple[int, ...]:
@@ -276,8 +379,7 @@ def group_ids_named(tenant_id: int, text: str) -> tuple[int, ...]:
 
 def nested_groups(group: Group) -> list[Group]:
     """The groups nested in this one, with their member counts (shown as their own rows)."""
-    children = Group.objects.filter(nested_in__parent=group)
-    return list(_with_member_count(children).order_by("display_name", "id"))
+    return list(Group.objects.filter(nested_in__parent=group).order_by("display_name", "id"))
 
 
 def nested_group(group: Group, child_id: str) -> Group:
