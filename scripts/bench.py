@@ -55,7 +55,7 @@ def explain(client: Client, path: str, **headers) -> list[tuple[str, str]]:
             sql = query["sql"]
             if not sql.lstrip().upper().startswith("SELECT"):
                 continue
-            cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) {sql}")
+            cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {sql}")
             plans.append((sql, "\n".join(row[0] for row in cursor.fetchall())))
     return plans
 

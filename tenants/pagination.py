@@ -73,6 +73,18 @@ def _value(row: Any, path: str) -> Any:
     return row
 
 
+def _ids_first(queryset: QuerySet) -> Callable[[QuerySet], list]:
+    """Fetch a page in one query that finds the page's ids first (without the joins and
+    columns of the rows) and then reads only those rows: the database joins the page's
+    rows, not every row it sorts."""
+
+    def fetch(sliced: QuerySet) -> list:
+        ids = sliced.values("pk")
+        return list(queryset.filter(pk__in=ids).order_by(*sliced.query.order_by))
+
+    return fetch
+
+
 @dataclass
 class KeysetPage:
     """One page of a keyset-paginated list (the pagination partial reads it)."""
@@ -128,7 +140,7 @@ def keyset_page(
     before_param = BEFORE if param == AFTER else f"{BEFORE}_{param}"
     after = decode(params.get(param), len(order))
     before = None if after is not None else decode(params.get(before_param), len(order))
-    fetch = fetch or list
+    fetch = fetch or _ids_first(queryset)
     if before is not None:
         reverse = [name[1:] if name.startswith("-") else f"-{name}" for name in order]
         rows = fetch(
