@@ -45,6 +45,7 @@ from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import NotAllowed, NotFound, Refusal
 from tenants.models import GeneralSettings, LifecycleSettings, User
+from tenants.pagination import AFTER, BEFORE, MANY, keyset_page
 from tenants.permissions import may_change_standing
 from tenants.selectors import AuditFilters
 from tenants.web import (
@@ -56,6 +57,7 @@ from tenants.web import (
 )
 
 PAGE_SIZE = 50
+NEWEST_FIRST = ("-created_at", "-id")
 
 
 def admin_center_view(view):
@@ -92,11 +94,15 @@ OVERVIEW_DAYS = 30
 def _filtered_list(
     request: HttpRequest, *, form, rows, tab: str, template: str, describe=None
 ) -> HttpResponse:
-    """A filtered list page (Audit log, Request history): its filters stay in the export
-    link (`query`, without the page number); `describe` dresses each row of the page."""
+    """A filtered list page (Audit log, Request history), newest first, by cursor (keyset:
+    any page costs what the first does); its total is counted up to 10,000 ("10,000+").
+    Its filters stay in the export link (`query`, without the cursor); `describe` dresses
+    each row of the page."""
     query = request.GET.copy()
-    query.pop("page", None)
-    page = _page(request, rows)
+    for cursor in ("page", AFTER, BEFORE):
+        query.pop(cursor, None)
+    page = keyset_page(rows, request.GET, order=NEWEST_FIRST, size=PAGE_SIZE)
+    page.total = rows.order_by()[: MANY + 1].count()
     for row in page if describe else ():
         describe(row)
     context = {"tab": tab, "form": form, "page": page, "query": query.urlencode()}

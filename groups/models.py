@@ -151,6 +151,12 @@ class Group(models.Model):
         indexes = [
             models.Index(fields=["tenant", "display_name", "id"], name="group_tenant_name_idx"),
             models.Index(fields=["created_by"], name="group_created_by_idx"),
+            # The Approvals badge of a global admin: the groups with requests waiting.
+            models.Index(
+                fields=["tenant", "pending_count"],
+                condition=models.Q(pending_count__gt=0, deleted_at__isnull=True),
+                name="group_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -40,7 +40,7 @@ from tenants.text import is_email, is_id
 from tenants.web import acting_person, safe_next, show_refusal
 
 PAGE_SIZE = 25
-APPROVALS_PAGE = 50
+APPROVALS_PAGE = 25
 GROUP_PAGE_ACTIONS = (
     Action.JOIN,
     Action.LEAVE,

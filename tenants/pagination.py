@@ -17,7 +17,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
+from django.utils.functional import cached_property
 
 AFTER, BEFORE = "after", "before"
 MANY = 10_000  # past this, a list says "10,000+" rather than counting
@@ -166,3 +168,13 @@ def keyset_page(
         page.next_cursor = encode([_value(rows[-1], name) for name in order])
         page.previous_cursor = encode([_value(rows[0], name) for name in order])
     return page
+
+
+class CappedPaginator(Paginator):
+    """Django admin's paginator for big tables: counts up to 10,001 rows, never the whole
+    table (its list then says "10001" and offers the first 10,000 rows by page; filters and
+    search narrow it)."""
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list.order_by()[: MANY + 1].count()

@@ -411,7 +411,7 @@ def test_audit_log_filters(client, tenant_admin, group, owner, member, requester
     by_actor = client.get("/admin-center/audit/", {"actor": "Olivia"}).context["page"]
     assert {e.actor_id for e in by_actor} == {owner.pk}
     by_group = client.get("/admin-center/audit/", {"group": "site collab"}).context["page"]
-    assert by_group.paginator.count >= 3
+    assert by_group.total >= 3
     bad = client.get("/admin-center/audit/", {"since": "2026-12-02", "until": "2026-12-01"})
     assert "must not be before" in bad.content.decode()
 
@@ -516,6 +516,7 @@ def test_big_groups_are_managed_on_the_group_page_not_in_a_huge_admin_form(
     Membership.objects.bulk_create(
         Membership(group=group, user=p, added_via="owner") for p in people
     )
+    counts.reset([group.pk])
     client.force_login(tenant_admin)
     html = client.get(f"/admin/groups/group/{group.pk}/change/").content.decode()
     assert "memberships-TOTAL_FORMS" not in html
@@ -643,7 +644,7 @@ def test_audit_dates_are_typed_as_the_pages_write_them(client, tenant_admin, gro
     for typed in (f"{today:%d %b %Y}", today.isoformat()):
         response = client.get("/admin-center/audit/", {"since": typed, "until": typed})
         assert response.context["form"].is_valid(), response.context["form"].errors
-        assert response.context["page"].paginator.count > 0
+        assert response.context["page"].total > 0
     html = client.get("/admin-center/audit/", {"since": today.isoformat()}).content.decode()
     assert 'type="date"' not in html
     assert 'placeholder="e.g. 1 Nov 2026"' in html  # the pages' own format
