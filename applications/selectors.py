@@ -16,7 +16,7 @@ from tenants.errors import NotFound
 from tenants.models import User
 from tenants.pagination import MANY, KeysetPage, keyset_page
 
-ACCESS_PAGE = 50
+ACCESS_PAGE = 25
 
 
 def application_for(actor: Actor, pk: int, action: str = AppAction.VIEW) -> Application:

@@ -555,30 +555,29 @@ def pending_by_age(tenant_id: int, *, now: datetime) -> list[tuple[str, int]]:
 
 
 def ownership_by_type(tenant_id: int) -> list[tuple[str, int, int]]:
-    """(type label, groups, groups without an owner) for each group type. One query."""
-    has_owner = Exists(Ownership.objects.filter(group=OuterRef("pk")))
-    rows = {
-        row["group_type"]: row
-        for row in Group.objects.filter(tenant_id=tenant_id)
-        .values("group_type")
-        .annotate(total=Count("pk"), ownerless=Count("pk", filter=~Q(has_owner)))
-        .order_by()
-    }
+    """(type label, groups, groups without an owner) for each group type. Two queries: the
+    totals, and the ownerless ones (an anti-join, not a subquery per group)."""
+    groups = Group.objects.filter(tenant_id=tenant_id).order_by().values("group_type")
+    totals = dict(groups.annotate(n=Count("pk")).values_list("group_type", "n"))
+    ownerless = dict(
+        groups.filter(~Exists(Ownership.objects.filter(group=OuterRef("pk"))))
+        .annotate(n=Count("pk"))
+        .values_list("group_type", "n")
+    )
     return [
-        (label, rows.get(value, {}).get("total", 0), rows.get(value, {}).get("ownerless", 0))
-        for value, label in GroupType.choices
+        (label, totals.get(value, 0), ownerless.get(value, 0)) for value, label in GroupType.choices
     ]
 
 
 def busiest_groups(tenant_id: int, *, limit: int = 5) -> list[tuple[int, str, int]]:
-    """The groups with the most pending requests: (id, name, pending). One query."""
+    """The groups with the most pending requests: (id, name, pending). One query, on the
+    groups' pending counts (group_pending_idx), not over the requests."""
     rows = (
-        JoinRequest.objects.filter(group__tenant_id=tenant_id, status=Pending)
-        .values("group_id", "group__display_name")
-        .annotate(pending=Count("pk"))
-        .order_by("-pending", "group__display_name")[:limit]
+        Group.objects.filter(tenant_id=tenant_id, pending_count__gt=0)
+        .order_by("-pending_count", "display_name")
+        .values_list("pk", "display_name", "pending_count")[:limit]
     )
-    return [(row["group_id"], row["group__display_name"], row["pending"]) for row in rows]
+    return list(rows)
 
 
 # --- Request history and lifecycle (docs/lifecycle.md) -----------------------------------------

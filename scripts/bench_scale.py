@@ -48,6 +48,7 @@ from tenants.models import AuditEvent, Tenant, User
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 PANEL_P95, ADMIN_P95, SHARE = 30.0, 50.0, 0.25
+FLOOR = "/api-tokens/"  # the API tokens page of a person who has none
 
 
 @dataclass
@@ -110,6 +111,7 @@ def pages(tenant: Tenant) -> list[Page]:
     )
     app = f"/admin-center/applications/{intranet.pk}/"
     return [
+        Page("Floor: a trivial signed-in page", member_email, FLOOR, PANEL_P95),
         Page("My groups, typical member", member_email, "/", PANEL_P95, SHARE),
         Page("Discover", member_email, "/groups/", PANEL_P95, SHARE),
         Page("Discover, half-way", member_email, f"/groups/?after={discover_deep}", PANEL_P95),
@@ -303,7 +305,7 @@ def main() -> int:
 def http(results: list[Result], sessions: dict, bearer: dict, options) -> None:
     port = free_port()
     server = start_gunicorn(port)
-    floor_path = "/api-tokens/"
+    floor_path = FLOOR
     _, floor_cookie = sessions.setdefault(
         seed_scale.MEMBER_EMAIL, signed_in(seed_scale.MEMBER_EMAIL)
     )

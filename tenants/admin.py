@@ -124,6 +124,7 @@ class TenantScopedAdmin(ActionsAdmin):
     # Directory scale (docs/scale.md): one count per list, and never of a whole big table.
     show_full_result_count = False
     paginator = CappedPaginator
+    list_per_page = 50
 
     def get_queryset(self, request: HttpRequest) -> QuerySet:
         queryset = super().get_queryset(request)

@@ -109,6 +109,12 @@ class User(AbstractBaseUser):
         indexes = [
             # The directory in name order: member lists walk it while probing memberships.
             models.Index(fields=["tenant", "display_name", "id"], name="user_tenant_name_idx"),
+            # Premium seats in use (Users, Overview): counted on this small index.
+            models.Index(
+                fields=["tenant"],
+                condition=models.Q(has_premium_license=True, is_active=True),
+                name="user_premium_seat_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -439,7 +445,10 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"]),
             models.Index(fields=["tenant", "target_type", "target_id"]),
-            models.Index(fields=["tenant", "action"]),
+            # The Audit log filtered by kind, newest first.
+            models.Index(
+                fields=["tenant", "action", "-created_at", "-id"], name="audit_action_newest_idx"
+            ),
         ]
 
     def __str__(self) -> str:
