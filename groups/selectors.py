@@ -39,7 +39,16 @@ from groups.policy import Action, Decider
 from tenants.actors import Actor
 from tenants.errors import NotFound
 from tenants.models import User
-from tenants.pagination import MANY, KeysetPage, keyset_page
+from tenants.pagination import (
+    AFTER,
+    BEFORE,
+    MANY,
+    KeysetPage,
+    beyond,
+    decode,
+    encode,
+    keyset_page,
+)
 from tenants.text import is_email
 
 Pending = JoinRequest.Status.PENDING
@@ -144,20 +153,40 @@ def directory(
 def directory_page(
     viewer: User, params, *, filters: GroupFilters, decider: Decider, size: int = DISCOVER_PAGE
 ) -> KeysetPage:
-    """A page of Discover after (or before) the cursor in `params`: the page's ids first, in
-    one query that computes only the order, then those rows with everything the page shows;
-    the total is counted up to 10,000 ("10,000+")."""
+    """A page of Discover after (or before) the cursor in `params`.
+
+    The page's keys first: in each part of the order (groups the viewer may join, then the
+    rest) the next `size + 1` groups by name from the cursor, one query per part that the
+    cursor can reach, each walking the (tenant, name, id) index and stopping there instead of
+    ordering every group by the viewer's decision. Then only those rows with everything the
+    page shows. The total is counted up to 10,000 ("10,000+").
+    """
     keys = _directory_keys(viewer, filters, decider)
-    full = directory(viewer, filters=filters, decider=decider)
-
-    def fetch(sliced: QuerySet) -> list[Group]:
-        ids = list(sliced.values_list("pk", flat=True))
-        rows = full.filter(pk__in=ids).in_bulk()
-        return [rows[pk] for pk in ids]
-
-    page = keyset_page(keys, params, order=DISCOVER_ORDER, size=size, fetch=fetch)
-    page.total = keys.order_by()[: MANY + 1].count()
-    return page
+    after = decode(params.get(AFTER), len(DISCOVER_ORDER))
+    before = None if after is not None else decode(params.get(BEFORE), len(DISCOVER_ORDER))
+    forward = before is None
+    cursor = after if forward else before
+    by_name = ("display_name", "id") if forward else ("-display_name", "-id")
+    found: list[tuple] = []
+    for part in (0, 1) if forward else (1, 0):
+        if cursor is not None and (part < cursor[0] if forward else part > cursor[0]):
+            continue  # a part this cursor has passed
+        rows = keys.filter(can_act=part)
+        if cursor is not None and part == cursor[0]:
+            rows = rows.filter(beyond(by_name, cursor[1:], forward=True))
+        found += rows.order_by(*by_name).values_list(*DISCOVER_ORDER)[: size + 1]
+    more = len(found) > size
+    found = found[:size] if forward else list(reversed(found[:size]))
+    ids = [key[-1] for key in found]
+    rows = directory(viewer, filters=filters, decider=decider).filter(pk__in=ids).in_bulk()
+    return KeysetPage(
+        [rows[pk] for pk in ids if pk in rows],
+        has_next=bool(found) and (more if forward else True),
+        has_previous=bool(found) and (cursor is not None if forward else more),
+        next_cursor=encode(found[-1]) if found else "",
+        previous_cursor=encode(found[0]) if found else "",
+        total=keys.order_by()[: MANY + 1].count(),
+    )
 
 
 def admin_directory(viewer: User, *, filters: GroupFilters, decider: Decider) -> QuerySet:

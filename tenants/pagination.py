@@ -49,7 +49,7 @@ def decode(cursor: str | None, length: int) -> list[Any] | None:
     return values
 
 
-def _beyond(order: Sequence[str], values: Sequence[Any], *, forward: bool) -> Q:
+def beyond(order: Sequence[str], values: Sequence[Any], *, forward: bool) -> Q:
     """Rows strictly after (forward) or before the row with these values, in this order.
 
     (a, b, c) > (x, y, z) written as a > x OR (a = x AND (b > y OR ...)), with a >= x in
@@ -146,14 +146,14 @@ def keyset_page(
     if before is not None:
         reverse = [name[1:] if name.startswith("-") else f"-{name}" for name in order]
         rows = fetch(
-            queryset.filter(_beyond(order, before, forward=False)).order_by(*reverse)[: size + 1]
+            queryset.filter(beyond(order, before, forward=False)).order_by(*reverse)[: size + 1]
         )
         has_previous = len(rows) > size
         rows = list(reversed(rows[:size]))
         has_next = True
     else:
         if after is not None:
-            queryset = queryset.filter(_beyond(order, after, forward=True))
+            queryset = queryset.filter(beyond(order, after, forward=True))
         rows = fetch(queryset.order_by(*order)[: size + 1])
         has_next, has_previous = len(rows) > size, after is not None
         rows = rows[:size]

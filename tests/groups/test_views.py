@@ -59,15 +59,16 @@ def test_my_groups_discover_and_approvals_query_counts_dont_grow(client, tenant,
     # badge sums the groups' pending counts less my own requests, once per page),
     # then the page's own reads: My groups = count and page of owned, count of joined (empty
     # here, so no page query), pending, recent decisions on my requests (5);
-    # Discover = the page's ids in order, those rows with their decisions, the owners
-    # prefetch and the total counted up to 10,000 (4); Approvals = the page after the cursor
+    # Discover = the next page's worth of keys from each part of its order (may join, may
+    # not: 2, on the name index), those rows with their decisions, the owners prefetch and
+    # the total counted up to 10,000 (5); Approvals = the page after the cursor
     # (its total is the badge's number), recently decided (2).
     # My groups also shows My apps (applications/sections.py): its count and the applications
     # I own (2; no page query when the count is 0); and Recent decisions (1).
     assert counts[200] == {
         "/": 12,
-        "/groups/": 9,
-        "/groups/?q=G&type=security": 9,
+        "/groups/": 10,
+        "/groups/?q=G&type=security": 10,
         "/approvals/": 7,
     }
 
