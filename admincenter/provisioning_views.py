@@ -102,4 +102,5 @@ def provisioning_log(request: HttpRequest) -> HttpResponse:
         rows=rows if valid else rows.none(),
         tab="applications",
         template="provisioning_log.html",
+        order=("-at", "-id"),
     )

@@ -46,6 +46,7 @@ from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import NotAllowed, NotFound, Refusal
 from tenants.models import GeneralSettings, LifecycleSettings, User
+from tenants.pagination import AFTER, BEFORE, MANY, keyset_page
 from tenants.permissions import may_change_standing
 from tenants.selectors import AuditFilters
 from tenants.web import (
@@ -57,6 +58,7 @@ from tenants.web import (
 )
 
 PAGE_SIZE = 50
+NEWEST_FIRST = ("-created_at", "-id")
 
 
 def admin_center_view(view):
@@ -91,13 +93,25 @@ OVERVIEW_DAYS = 30
 
 
 def _filtered_list(
-    request: HttpRequest, *, form, rows, tab: str, template: str, describe=None
+    request: HttpRequest,
+    *,
+    form,
+    rows,
+    tab: str,
+    template: str,
+    describe=None,
+    order: tuple[str, ...] = NEWEST_FIRST,
 ) -> HttpResponse:
-    """A filtered list page (Audit log, Request history): its filters stay in the export
-    link (`query`, without the page number); `describe` dresses each row of the page."""
+    """A filtered list page (Audit log, Request history, Provisioning log), newest first
+    (`order`), by cursor (keyset: any page costs what the first does); its total is counted
+    up to 10,000 ("10,000+").
+    Its filters stay in the export link (`query`, without the cursor); `describe` dresses
+    each row of the page."""
     query = request.GET.copy()
-    query.pop("page", None)
-    page = _page(request, rows)
+    for cursor in ("page", AFTER, BEFORE):
+        query.pop(cursor, None)
+    page = keyset_page(rows, request.GET, order=order, size=PAGE_SIZE)
+    page.total = rows.order_by()[: MANY + 1].count()
     for row in page if describe else ():
         describe(row)
     context = {"tab": tab, "form": form, "page": page, "query": query.urlencode()}
@@ -253,10 +267,11 @@ ADMIN_CENTER_DECISIONS = group_views.DecisionUrls(
 @require_safe
 @admin_center_view
 def requests(request: HttpRequest) -> HttpResponse:
-    pending = group_selectors.requests_to_decide(request.user, decider=request.decider)
     context = {
         "tab": "requests",
-        "page": _page(request, pending),
+        "page": group_selectors.requests_to_decide_page(
+            request.user, request.GET, decider=request.decider, size=PAGE_SIZE
+        ),
         "decision_urls": ADMIN_CENTER_DECISIONS,
     }
     return _render(request, "requests.html", context)

@@ -188,10 +188,15 @@ def changes(data: Schema) -> dict:
     return values
 
 
-def paginate(request: HttpRequest, queryset: QuerySet, page: int, page_size: int) -> dict:
-    """A page of the queryset with its total and the next page's URL."""
+def paginate(
+    request: HttpRequest, queryset: QuerySet, page: int, page_size: int, *, total: int | None = None
+) -> dict:
+    """A page of the queryset with its total and the next page's URL. `total`, when the
+    caller knows it without counting (a group's member count), saves the COUNT."""
     page_size = min(max(page_size, 1), MAX_PAGE_SIZE)
     paginator = Paginator(queryset, page_size)
+    if total is not None:
+        paginator.__dict__["count"] = total  # Paginator.count is a cached property
     found = paginator.get_page(page)
     next_url = None
     if found.has_next():

@@ -14,8 +14,9 @@ from groups.selectors import AddMembersResult, classify_for_adding
 from tenants.actors import Actor
 from tenants.errors import NotFound
 from tenants.models import User
+from tenants.pagination import MANY, KeysetPage, keyset_page
 
-ACCESS_PAGE = 50
+ACCESS_PAGE = 25
 
 
 def application_for(actor: Actor, pk: int, action: str = AppAction.VIEW) -> Application:
@@ -102,14 +103,24 @@ def access_people(application: Application, *, search: str = "") -> QuerySet:
     )
 
 
-def effective_access(application: Application, *, search: str = "", page: str | None = None):
-    """A page of who has access and why: count, page, paths, blocks (a fixed number of
-    queries whatever the number of people)."""
-    paginator = Paginator(access_people(application, search=search), ACCESS_PAGE)
+ACCESS_ORDER = ("display_name", "id")
+
+
+def effective_access(application: Application, params, *, search: str = "") -> KeysetPage:
+    """A page of who has access and why, after (or before) the cursor in `params`: the
+    people, their paths and blocks (a fixed number of queries whatever the number of
+    people); the total counted on the access rows up to 10,000 ("10,000+")."""
+    total = None
     if not search:  # counted on the access rows alone: no walk over the people
-        paginator.__dict__["count"] = Access.objects.filter(application=application).count()
-    found = paginator.get_page(page)
-    found.object_list = explain(application, list(found.object_list))
+        total = Access.objects.filter(application=application)[: MANY + 1].count()
+    found = keyset_page(
+        access_people(application, search=search),
+        params,
+        order=ACCESS_ORDER,
+        size=ACCESS_PAGE,
+        total=total,
+    )
+    found.object_list = explain(application, found.object_list)
     return found
 
 

@@ -90,9 +90,7 @@ def _page_context(request: HttpRequest, place: Place, application: Application, 
         "can": decisions,
         "owners": selectors.owners_of(application),
         "assignments": selectors.assignments_of(application),
-        "access_page": selectors.effective_access(
-            application, search=search, page=request.GET.get("page")
-        ),
+        "access_page": selectors.effective_access(application, request.GET, search=search),
         "q": search,
         "assign_form": forms.get("assign_form") or AssignmentForm(tenant_id=application.tenant_id),
         "urls": _urls(place, application),
@@ -151,9 +149,7 @@ def access_list(request: HttpRequest, pk: int, surface: str = PANEL) -> HttpResp
     context = {
         "application": application,
         "place": place,
-        "access_page": selectors.effective_access(
-            application, search=search, page=request.GET.get("page")
-        ),
+        "access_page": selectors.effective_access(application, request.GET, search=search),
         "q": search,
         "urls": _urls(place, application),
     }

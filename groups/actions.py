@@ -13,6 +13,7 @@ Every caller goes through here: views, Django admin, the Admin center, commands,
 
 import copy
 import math
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ from datetime import datetime, timedelta
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from groups import graph
+from groups import counts, graph
 from groups.models import (
     DECISION_REASON_MAX,
     DESCRIPTION_MAX,
@@ -366,6 +367,7 @@ def request_to_join(group: Group, *, actor: Actor | User, justification: str = "
             ends_at=ends_at,
             term_days=term_days,
         )
+    counts.change(**{"members" if is_open else "pending": [group.pk]})
     record_many(
         EventKind.GROUP_JOINED if is_open else EventKind.REQUEST_CREATED,
         actor=actor,
@@ -454,7 +456,12 @@ def close_requests(
             actor=actor,
             via=Membership.Via.REQUEST,
             ends_at=ends_at,
+            counted=False,
         )
+    counts.adjust(  # one UPDATE for both counts
+        members=Counter(group_id for group_id, _ in added),
+        pending={k: -n for k, n in Counter(r.group_id for r in result.decided).items()},
+    )
     for join_request in result.decided:
         join_request.status, join_request.decided_at = status, now
         join_request.decided_by, join_request.decision_reason = actor.user, reason
@@ -549,7 +556,8 @@ def leave_group(group: Group, *, actor: Actor | User) -> None:
     actor = as_actor(actor)
     group = _lock_group(group)
     require(actor, Action.LEAVE, group)
-    Membership.objects.filter(group=group, user=actor.user).delete()
+    deleted, _ = Membership.objects.filter(group=group, user=actor.user).delete()
+    counts.change(members=[group.pk] * deleted, sign=-1)
     record_many(
         EventKind.GROUP_LEFT,
         actor=actor,
@@ -580,12 +588,15 @@ def _add_memberships(
     via: str,
     known_absent: bool = False,
     ends_at: datetime | None = None,
+    counted: bool = True,
 ) -> set[tuple[int, int]]:
     """Insert the (group, person) memberships that don't exist yet; returns those inserted.
 
     The caller holds the groups' locks, so nobody else adds the same rows meanwhile;
     `known_absent` skips the lookup when the caller has just checked under that lock.
     Each membership ends at `ends_at`, else after its group's default duration, if any.
+    The groups' member counts go up by what was inserted, unless the caller (`counted`
+    False) changes the counts itself in the same UPDATE as others.
     """
     now = timezone.now()
     present: set[tuple[int, int]] = set()
@@ -610,6 +621,8 @@ def _add_memberships(
         )
         for g, p in new.values()
     )
+    if counted:
+        counts.change(members=[group_id for group_id, _ in new])
     return set(new)
 
 
@@ -641,8 +654,10 @@ def add_members(
         via=via,
         known_absent=True,
         ends_at=ends_at,
+        counted=False,
     )
     resolved = _approve_pending_of(group, result.added, actor=actor)
+    counts.adjust(members={group.pk: len(result.added)}, pending={group.pk: -len(resolved)})
     record_many(
         EventKind.MEMBER_ADDED,
         actor=actor,
@@ -669,7 +684,7 @@ def add_members(
 def _approve_pending_of(group: Group, people: list[User], *, actor: Actor) -> dict[int, int]:
     """People added directly no longer wait: their pending requests are approved with the add.
 
-    Returns {person id: request id}. The caller holds the group's lock.
+    Returns {person id: request id}. The caller holds the group's lock and counts them down.
     """
     pending = dict(
         JoinRequest.objects.filter(group=group, requester__in=people, status=Pending).values_list(
@@ -708,6 +723,7 @@ def remove_members(group: Group, *, actor: Actor | User, people: Iterable[User])
     if not removed:
         return []
     Membership.objects.filter(group=group, user_id__in=were_members).delete()
+    counts.change(members=[group.pk] * len(were_members), sign=-1)
     record_many(
         EventKind.MEMBER_REMOVED,
         actor=actor,
@@ -848,6 +864,19 @@ def keep_deleted_requesters_name(sender, instance: User, **kwargs) -> None:
     )
 
 
+def forget_memberships_of_deleted(kind: str, person: User) -> None:
+    """Before a person's row is deleted (their memberships go with it): lock their groups (by
+    id) and count those memberships down. Registered as a preparation (groups/apps.py)."""
+    group_ids = Membership.objects.filter(user=person).values("group_id")
+    locked = list(
+        Group.with_deleted.select_for_update()
+        .filter(pk__in=group_ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    counts.change(members=locked, sign=-1)
+
+
 def cancel_requests_of_deactivated(
     kind: str, actor: Actor, tenant_id: int, deactivations: Sequence[Change]
 ) -> None:
@@ -878,6 +907,7 @@ def cancel_requests_of_deactivated(
         decided_at=timezone.now(),
         decision_reason=reason,
     )
+    counts.change(pending=[r.group_id for r in pending], sign=-1)
     record_many(
         EventKind.REQUEST_CANCELLED,
         actor=actor,

@@ -76,16 +76,14 @@ class GroupAdmin(TenantScopedAdmin):
     def get_inline_instances(self, request, obj=None):
         """Big groups are managed on the panel's paginated group page, not in one huge form."""
         inlines = super().get_inline_instances(request, obj)
-        if obj is not None and obj.memberships.count() > MAX_INLINE_MEMBERS:
+        if obj is not None and obj.member_count > MAX_INLINE_MEMBERS:
             inlines = [inline for inline in inlines if not isinstance(inline, MembershipInline)]
         return inlines
 
     @admin.display(description="Members")
     def members_link(self, obj):
         url = reverse("group_detail", args=[obj.pk])
-        return format_html(
-            '{} — <a href="{}">manage on the group page</a>', obj.memberships.count(), url
-        )
+        return format_html('{} — <a href="{}">manage on the group page</a>', obj.member_count, url)
 
     def get_list_filter(self, request):
         filters = list(super().get_list_filter(request))

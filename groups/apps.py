@@ -10,6 +10,7 @@ class GroupsConfig(AppConfig):
 
         from groups.actions import (
             cancel_requests_of_deactivated,
+            forget_memberships_of_deleted,
             keep_deleted_requesters_name,
             lock_groups_of_pending_requests,
         )
@@ -21,6 +22,8 @@ class GroupsConfig(AppConfig):
         # before the person's row was locked.
         on_prepare(EventKind.USER_DEACTIVATED)(lock_groups_of_pending_requests)
         on_change(EventKind.USER_DEACTIVATED)(cancel_requests_of_deactivated)
+        # A deleted person's memberships go with their row: the groups count them down first.
+        on_prepare(EventKind.USER_DELETED)(forget_memberships_of_deleted)
         # A person deleted from the directory (tenants.actions.delete_user): their decided
         # requests stay in the history, with their name.
         pre_delete.connect(keep_deleted_requesters_name, sender=User)

@@ -4,7 +4,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 
 from groups.policy import Decider
-from groups.selectors import requests_to_decide
+from groups.selectors import pending_count
 
 
 def navigation(request: HttpRequest) -> dict:
@@ -22,7 +22,7 @@ def navigation(request: HttpRequest) -> dict:
             "my_groups": True,
             "discover": panel,
             "approvals": approvals,
-            "pending_count": requests_to_decide(user, decider=decider).count() if approvals else 0,
+            "pending_count": pending_count(user, decider=decider) if approvals else 0,
             "admin_center": reverse("admin_center:home") if user.is_global_admin else "",
         }
     }

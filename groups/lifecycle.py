@@ -21,7 +21,7 @@ from django.db.models.functions import Coalesce, Greatest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from groups import graph
+from groups import counts, graph
 from groups.actions import (
     MAX_MEMBERSHIP_DAYS,
     _group_change,
@@ -314,6 +314,7 @@ def end_memberships(membership_ids: Sequence[int], *, actor: Actor, now: datetim
     if not due:
         return 0
     Membership.objects.filter(pk__in=[m.pk for m in due]).delete()
+    counts.change(members=[m.group_id for m in due], sign=-1)
     by_tenant: dict[int, list] = {}
     for membership in due:
         group = locked[membership.group_id]
@@ -372,7 +373,8 @@ def expire_groups(
     Membership.objects.filter(group_id__in=ids).delete()
     Ownership.objects.filter(group_id__in=ids).delete()
     GroupNesting.objects.filter(Q(parent_id__in=ids) | Q(child_id__in=ids)).delete()
-    Group.objects.filter(pk__in=ids).update(deleted_at=now)
+    # Its pending requests were expired above (close_requests counted them down).
+    Group.objects.filter(pk__in=ids).update(deleted_at=now, member_count=0)
     for group in due:
         group.deleted_at = now
     record_many(
@@ -456,7 +458,7 @@ def restore_group(group: Group, *, actor: Actor | User) -> Group:
             pk__in=[row["user_id"] for row in archive.members + archive.owners]
         ).values_list("pk", flat=True)
     )
-    Membership.objects.bulk_create(
+    restored = Membership.objects.bulk_create(
         Membership(
             group=group,
             user_id=row["user_id"],
@@ -468,6 +470,7 @@ def restore_group(group: Group, *, actor: Actor | User) -> Group:
         for row in archive.members
         if row["user_id"] in existing
     )
+    counts.change(members=[group.pk] * len(restored))
     Ownership.objects.bulk_create(
         Ownership(group=group, user_id=row["user_id"], added_by_id=row["added_by_id"])
         for row in archive.owners

@@ -112,6 +112,10 @@ class Group(models.Model):
     deleted_at = models.DateTimeField(
         null=True, blank=True, help_text="Expired: soft-deleted, restorable for 30 days."
     )
+    # Counts kept by groups.actions and groups.lifecycle in the transaction of each change
+    # (docs/scale.md), so that no page counts a big relation: its members, its pending requests.
+    member_count = models.PositiveIntegerField(default=0, editable=False)
+    pending_count = models.PositiveIntegerField(default=0, editable=False)
 
     objects = LiveGroups()
     with_deleted = models.Manager()  # noqa: DJ012 (a second manager, not a field)
@@ -145,8 +149,14 @@ class Group(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["tenant", "display_name"], name="group_tenant_name_idx"),
+            models.Index(fields=["tenant", "display_name", "id"], name="group_tenant_name_idx"),
             models.Index(fields=["created_by"], name="group_created_by_idx"),
+            # The Approvals badge of a global admin: the groups with requests waiting.
+            models.Index(
+                fields=["tenant", "pending_count"],
+                condition=models.Q(pending_count__gt=0, deleted_at__isnull=True),
+                name="group_pending_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -248,8 +258,9 @@ class JoinRequest(models.Model):
         blank=True,
         related_name="join_requests",
     )
-    requester_name = models.CharField(max_length=150, blank=True)  # once they're deleted
-    requester_email = models.EmailField(max_length=254, blank=True)
+    # Who asked, once they are deleted (db_default: bulk loads such as seed_scale's COPY).
+    requester_name = models.CharField(max_length=150, blank=True, db_default="")
+    requester_email = models.EmailField(max_length=254, blank=True, db_default="")
     justification = models.TextField(max_length=JUSTIFICATION_MAX, blank=True)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     decided_by = models.ForeignKey(
@@ -284,6 +295,20 @@ class JoinRequest(models.Model):
             models.Index(fields=["group", "status", "created_at"], name="request_group_status_idx"),
             models.Index(fields=["requester", "status"], name="request_requester_idx"),
             models.Index(fields=["tenant", "-created_at", "-id"], name="request_history_idx"),
+            # Approvals and the Admin center's Requests: pending requests, oldest first.
+            models.Index(
+                fields=["created_at", "id"],
+                condition=models.Q(status="pending"),
+                name="request_pending_age_idx",
+            ),
+            # Approvals' "Recently decided", newest first.
+            models.Index(
+                fields=["-decided_at", "-id"],
+                condition=models.Q(decided_at__isnull=False),
+                name="request_decided_idx",
+            ),
+            # Django admin's join requests, in their default order.
+            models.Index(fields=["created_at", "id"], name="request_created_idx"),
         ]
 
     def __str__(self) -> str:

@@ -17,6 +17,7 @@ from django.db.models import (
     Q,
     QuerySet,
     Subquery,
+    Sum,
     Value,
     When,
 )
@@ -38,6 +39,16 @@ from groups.policy import Action, Decider
 from tenants.actors import Actor
 from tenants.errors import NotFound
 from tenants.models import User
+from tenants.pagination import (
+    AFTER,
+    BEFORE,
+    MANY,
+    KeysetPage,
+    beyond,
+    decode,
+    encode,
+    keyset_page,
+)
 from tenants.text import is_email, name_key
 
 Pending = JoinRequest.Status.PENDING
@@ -58,22 +69,10 @@ def _decider(viewer: User | Actor, decider: Decider | None) -> Decider:
     return decider if decider is not None else Decider(viewer)
 
 
-def _with_member_count(groups: QuerySet) -> QuerySet:
-    member_count = (
-        Membership.objects.filter(group=OuterRef("pk"))
-        .order_by()
-        .values("group")
-        .annotate(count=Count("pk"))
-        .values("count")
-    )
-    return groups.annotate(
-        member_count=Coalesce(Subquery(member_count, output_field=IntegerField()), 0)
-    )
-
-
 def visible_groups(viewer: User, *, decider: Decider | None = None) -> QuerySet:
-    """Every group of the viewer's tenant (the directory), with member counts."""
-    return _with_member_count(_decider(viewer, decider).queryset(Action.VIEW, Group))
+    """Every group of the viewer's tenant (the directory). Member counts are in each row
+    (`member_count`, kept by the actions: groups/counts.py)."""
+    return _decider(viewer, decider).queryset(Action.VIEW, Group)
 
 
 @dataclass(frozen=True)
@@ -120,6 +119,21 @@ class GroupFilters:
 
 
 JOINABLE = {f"_policy_{Action.JOIN}": -1}  # the JOIN decision's column: no rule failed
+# Discover's order: groups the viewer may join (or is in) first, then the rest, each by name.
+DISCOVER_ORDER = ("can_act", "display_name", "id")
+DISCOVER_PAGE = 25
+
+
+def _directory_keys(viewer: User, filters: GroupFilters, decider: Decider) -> QuerySet:
+    """The directory's rows with only what filters and orders them (the JOIN decision)."""
+    groups = decider.annotate(filters.apply(visible_groups(viewer, decider=decider)), [Action.JOIN])
+    if filters.can_join:
+        groups = with_viewer_status(groups, viewer).filter(
+            **JOINABLE, viewer_is_member=False, viewer_pending=False
+        )
+    return groups.annotate(
+        can_act=Case(When(**JOINABLE, then=Value(0)), default=Value(1), output_field=IntegerField())
+    )
 
 
 def directory(
@@ -132,14 +146,47 @@ def directory(
     computed from the row's own columns, so it costs no extra query.
     """
     decider = _decider(viewer, decider)
-    groups = decider.annotate(filters.apply(visible_groups(viewer, decider=decider)), ROW_ACTIONS)
-    groups = with_viewer_status(groups, viewer)
-    if filters.can_join:
-        groups = groups.filter(**JOINABLE, viewer_is_member=False, viewer_pending=False)
-    groups = groups.alias(
-        can_act=Case(When(**JOINABLE, then=Value(0)), default=Value(1), output_field=IntegerField())
+    groups = decider.annotate(_directory_keys(viewer, filters, decider), ROW_ACTIONS)
+    return with_owners(with_viewer_status(groups, viewer)).order_by(*DISCOVER_ORDER)
+
+
+def directory_page(
+    viewer: User, params, *, filters: GroupFilters, decider: Decider, size: int = DISCOVER_PAGE
+) -> KeysetPage:
+    """A page of Discover after (or before) the cursor in `params`.
+
+    The page's keys first: in each part of the order (groups the viewer may join, then the
+    rest) the next `size + 1` groups by name from the cursor, one query per part that the
+    cursor can reach, each walking the (tenant, name, id) index and stopping there instead of
+    ordering every group by the viewer's decision. Then only those rows with everything the
+    page shows. The total is counted up to 10,000 ("10,000+").
+    """
+    keys = _directory_keys(viewer, filters, decider)
+    after = decode(params.get(AFTER), len(DISCOVER_ORDER))
+    before = None if after is not None else decode(params.get(BEFORE), len(DISCOVER_ORDER))
+    forward = before is None
+    cursor = after if forward else before
+    by_name = ("display_name", "id") if forward else ("-display_name", "-id")
+    found: list[tuple] = []
+    for part in (0, 1) if forward else (1, 0):
+        if cursor is not None and (part < cursor[0] if forward else part > cursor[0]):
+            continue  # a part this cursor has passed
+        rows = keys.filter(can_act=part)
+        if cursor is not None and part == cursor[0]:
+            rows = rows.filter(beyond(by_name, cursor[1:], forward=True))
+        found += rows.order_by(*by_name).values_list(*DISCOVER_ORDER)[: size + 1]
+    more = len(found) > size
+    found = found[:size] if forward else list(reversed(found[:size]))
+    ids = [key[-1] for key in found]
+    rows = directory(viewer, filters=filters, decider=decider).filter(pk__in=ids).in_bulk()
+    return KeysetPage(
+        [rows[pk] for pk in ids if pk in rows],
+        has_next=bool(found) and (more if forward else True),
+        has_previous=bool(found) and (cursor is not None if forward else more),
+        next_cursor=encode(found[-1]) if found else "",
+        previous_cursor=encode(found[0]) if found else "",
+        total=keys.order_by()[: MANY + 1].count(),
     )
-    return with_owners(groups).order_by("can_act", "display_name", "id")
 
 
 def admin_directory(viewer: User, *, filters: GroupFilters, decider: Decider) -> QuerySet:
@@ -188,6 +235,26 @@ def my_pending_requests(viewer: User, *, decider: Decider | None = None) -> Quer
     )
 
 
+# What a request row shows (Approvals, the Admin center's Requests): never a password hash.
+REQUEST_ROW = (
+    "group_id",
+    "requester_id",
+    "justification",
+    "status",
+    "created_at",
+    "decided_at",
+    "decided_by_id",
+    "decision_reason",
+    "group__display_name",
+    "group__group_type",
+    "group__membership_policy",
+    "group__default_membership_days",
+    "requester__display_name",
+    "requester__email",
+)
+REQUEST_ORDER = ("created_at", "id")
+
+
 def requests_to_decide(viewer: User, *, decider: Decider | None = None) -> QuerySet:
     """Pending requests the viewer may approve or deny, oldest first."""
     return (
@@ -195,8 +262,44 @@ def requests_to_decide(viewer: User, *, decider: Decider | None = None) -> Query
         .queryset(Action.DECIDE_REQUEST, JoinRequest)
         .filter(status=Pending)
         .select_related("group", "requester")
-        .order_by("created_at", "id")
+        .order_by(*REQUEST_ORDER)
     )
+
+
+def requests_to_decide_page(viewer: User, params, *, decider: Decider, size: int) -> KeysetPage:
+    """A page of `requests_to_decide` after (or before) the cursor in `params`, with the
+    total from the groups' counts (`pending_count`)."""
+    pending = requests_to_decide(viewer, decider=decider).only(*REQUEST_ROW)
+    return keyset_page(
+        pending,
+        params,
+        order=REQUEST_ORDER,
+        size=size,
+        total=pending_count(viewer, decider=decider),
+    )
+
+
+def pending_count(viewer: User, *, decider: Decider) -> int:
+    """How many requests wait for the viewer's decision (the navigation's badge, Approvals),
+    from the groups' `pending_count` columns instead of counting requests: the sum over the
+    groups where the viewer may decide, less the viewer's own requests there. Kept on the
+    Decider, so a page asks once."""
+    if getattr(decider, "_pending_count", None) is None:
+        groups = decider.queryset(Action.DECIDE_REQUESTS, Group).filter(pending_count__gt=0)
+        own = (  # a person never decides their own requests
+            JoinRequest.objects.filter(
+                requester_id=viewer.pk, status=Pending, group__in=groups.values("pk")
+            )
+            .order_by()
+            .values("requester_id")
+            .annotate(count=Count("pk"))
+            .values("count")
+        )
+        waiting = Coalesce(Sum("pending_count"), 0) - Coalesce(
+            Subquery(own, output_field=IntegerField()), 0
+        )
+        decider._pending_count = max(groups.aggregate(waiting=waiting)["waiting"] or 0, 0)
+    return decider._pending_count
 
 
 def visible_requests(viewer: User, *, decider: Decider | None = None) -> QuerySet:
@@ -250,22 +353,63 @@ def my_recent_decisions(viewer: User, *, limit: int = 5) -> QuerySet:
 
 def recently_decided(viewer: User, *, decider: Decider, limit: int = 10) -> QuerySet:
     """Approvals' "Recently decided": decisions on the groups whose requests the viewer sees."""
-    return (
-        visible_requests(viewer, decider=decider)
-        .filter(decided_by__isnull=False, group__in=decider.queryset(Action.VIEW_REQUESTS, Group))
+    # The groups' rule already holds the tenant and who may see their requests; with the
+    # decision time set (request_decided_idx) the newest decisions are read first.
+    newest = (
+        JoinRequest.objects.filter(
+            decided_at__isnull=False,
+            decided_by__isnull=False,
+            group__in=decider.queryset(Action.VIEW_REQUESTS, Group),
+        )
         .exclude(status=Pending)
-        .order_by("-decided_at", "-id")[:limit]
+        .order_by("-decided_at", "-id")
+        .values("pk")[:limit]
+    )  # the ids first: only those rows are joined to their people and groups
+    return (
+        JoinRequest.objects.filter(pk__in=newest)
+        .select_related("group", "requester", "decided_by")
+        .only(*REQUEST_ROW, "decided_by__display_name")
+        .order_by("-decided_at", "-id")
     )
 
 
+MEMBER_ORDER = ("user__display_name", "user_id")
+# What a member row shows: the person's name and address, how and when, until when.
+MEMBER_ROW = (
+    "group_id",
+    "added_via",
+    "created_at",
+    "ends_at",
+    "user__display_name",
+    "user__email",
+)
+
+
 def group_members(group: Group, *, search: str = "") -> QuerySet:
-    """A group's members (the caller has checked VIEW_MEMBERS)."""
-    memberships = Membership.objects.filter(group=group).select_related("user", "added_by")
+    """A group's members by name (the caller has checked VIEW_MEMBERS). The tenant filter
+    lets the database walk the people's name index and look each one up in the group."""
+    memberships = (
+        Membership.objects.filter(group=group, user__tenant_id=group.tenant_id)
+        .select_related("user")
+        .only(*MEMBER_ROW)
+    )
     if search:
         memberships = memberships.filter(
             Q(user__display_name__icontains=search) | Q(user__email__icontains=search)
         )
-    return memberships.order_by("user__display_name", "user_id")
+    return memberships.order_by(*MEMBER_ORDER)
+
+
+def group_members_page(group: Group, params, *, search: str = "", size: int) -> KeysetPage:
+    """A page of the group's members after (or before) the cursor in `params`; the total is
+    the group's `member_count` (none while searching)."""
+    return keyset_page(
+        group_members(group, search=search),
+        params,
+        order=MEMBER_ORDER,
+        size=size,
+        total=None if search else group.member_count,
+    )
 
 
 def group_ids_named(tenant_id: int, text: str) -> tuple[int, ...]:
@@ -276,8 +420,7 @@ def group_ids_named(tenant_id: int, text: str) -> tuple[int, ...]:
 
 def nested_groups(group: Group) -> list[Group]:
     """The groups nested in this one, with their member counts (shown as their own rows)."""
-    children = Group.objects.filter(nested_in__parent=group)
-    return list(_with_member_count(children).order_by("display_name", "id"))
+    return list(Group.objects.filter(nested_in__parent=group).order_by("display_name", "id"))
 
 
 def nested_group(group: Group, child_id: str) -> Group:
@@ -441,30 +584,29 @@ def pending_by_age(tenant_id: int, *, now: datetime) -> list[tuple[str, int]]:
 
 
 def ownership_by_type(tenant_id: int) -> list[tuple[str, int, int]]:
-    """(type label, groups, groups without an owner) for each group type. One query."""
-    has_owner = Exists(Ownership.objects.filter(group=OuterRef("pk")))
-    rows = {
-        row["group_type"]: row
-        for row in Group.objects.filter(tenant_id=tenant_id)
-        .values("group_type")
-        .annotate(total=Count("pk"), ownerless=Count("pk", filter=~Q(has_owner)))
-        .order_by()
-    }
+    """(type label, groups, groups without an owner) for each group type. Two queries: the
+    totals, and the ownerless ones (an anti-join, not a subquery per group)."""
+    groups = Group.objects.filter(tenant_id=tenant_id).order_by().values("group_type")
+    totals = dict(groups.annotate(n=Count("pk")).values_list("group_type", "n"))
+    ownerless = dict(
+        groups.filter(~Exists(Ownership.objects.filter(group=OuterRef("pk"))))
+        .annotate(n=Count("pk"))
+        .values_list("group_type", "n")
+    )
     return [
-        (label, rows.get(value, {}).get("total", 0), rows.get(value, {}).get("ownerless", 0))
-        for value, label in GroupType.choices
+        (label, totals.get(value, 0), ownerless.get(value, 0)) for value, label in GroupType.choices
     ]
 
 
 def busiest_groups(tenant_id: int, *, limit: int = 5) -> list[tuple[int, str, int]]:
-    """The groups with the most pending requests: (id, name, pending). One query."""
+    """The groups with the most pending requests: (id, name, pending). One query, on the
+    groups' pending counts (group_pending_idx), not over the requests."""
     rows = (
-        JoinRequest.objects.filter(group__tenant_id=tenant_id, status=Pending)
-        .values("group_id", "group__display_name")
-        .annotate(pending=Count("pk"))
-        .order_by("-pending", "group__display_name")[:limit]
+        Group.objects.filter(tenant_id=tenant_id, pending_count__gt=0)
+        .order_by("-pending_count", "display_name")
+        .values_list("pk", "display_name", "pending_count")[:limit]
     )
-    return [(row["group_id"], row["group__display_name"], row["pending"]) for row in rows]
+    return list(rows)
 
 
 # --- Request history and lifecycle (docs/lifecycle.md) -----------------------------------------

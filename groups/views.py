@@ -40,6 +40,7 @@ from tenants.text import is_email, is_id
 from tenants.web import acting_person, safe_next, show_refusal
 
 PAGE_SIZE = 25
+APPROVALS_PAGE = 25
 GROUP_PAGE_ACTIONS = (
     Action.JOIN,
     Action.LEAVE,
@@ -153,8 +154,8 @@ class GroupRow:
 @groups_panel
 def discover_groups(request: HttpRequest) -> HttpResponse:
     filters = selectors.GroupFilters.from_query(request.GET, search=search_term(request.GET))
-    page = _page(
-        request, selectors.directory(request.user, filters=filters, decider=request.decider)
+    page = selectors.directory_page(
+        request.user, request.GET, filters=filters, decider=request.decider
     )
     decider = request.decider
     rows = [GroupRow(g, decider.can(Action.JOIN, g), decider.can(Action.LEAVE, g)) for g in page]
@@ -284,9 +285,10 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _members_context(request: HttpRequest, group: Group) -> dict:
     search = search_term(request.GET, "mq")
-    members = selectors.group_members(group, search=search)
     return {
-        "members_page": _page(request, members),
+        "members_page": selectors.group_members_page(
+            group, request.GET, search=search, size=PAGE_SIZE
+        ),
         "mq": search,
         "nested": selectors.nested_groups(group),
     }
@@ -421,9 +423,7 @@ def respond_to_decision(
     context = {
         "req": join_request,
         "decision_urls": urls,
-        "pending_count": selectors.requests_to_decide(
-            request.user, decider=request.decider
-        ).count(),
+        "pending_count": selectors.pending_count(request.user, decider=request.decider),
     }
     return render(request, "groups/approvals.html#decided_row", context)
 
@@ -443,10 +443,11 @@ def decide_request(request: HttpRequest, pk: int, decision: str) -> HttpResponse
 @groups_panel
 def approvals(request: HttpRequest) -> HttpResponse:
     decider = request.decider
-    pending = selectors.requests_to_decide(request.user, decider=decider)
     context = {
         "nav_active": "approvals",
-        "page": _page(request, pending, size=50),
+        "page": selectors.requests_to_decide_page(
+            request.user, request.GET, decider=decider, size=APPROVALS_PAGE
+        ),
         "recent": selectors.recently_decided(request.user, decider=decider),
         "deciding": decider.for_every_group(Action.DECIDE_REQUESTS),
         "scope": "tenant" if decider.actor.administers_tenant else "owned",

@@ -542,6 +542,7 @@ def delete_user(user: User, *, actor: Actor | User) -> None:
     require_change_person(actor, user)
     if user.is_active:
         user = update_user(user, actor=actor, is_active=False)
+    prepare(EventKind.USER_DELETED, user)  # groups count down the memberships that go with it
     gone = copy.copy(user)
     user.delete()
     record(

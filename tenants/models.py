@@ -1,5 +1,7 @@
 """Tenants (organisations), their people, their General settings, the audit log and the outbox."""
 
+from datetime import timedelta
+
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.db.models.functions import Lower
@@ -104,7 +106,16 @@ class User(AbstractBaseUser):
                 name="user_scim_user_name_unique",
             ),
         ]
-        indexes = [models.Index(fields=["tenant", "display_name"])]
+        indexes = [
+            # The directory in name order: member lists walk it while probing memberships.
+            models.Index(fields=["tenant", "display_name", "id"], name="user_tenant_name_idx"),
+            # Premium seats in use (Users, Overview): counted on this small index.
+            models.Index(
+                fields=["tenant"],
+                condition=models.Q(has_premium_license=True, is_active=True),
+                name="user_premium_seat_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.display_name} <{self.email}>"
@@ -365,6 +376,49 @@ class AuditEventQuerySet(models.QuerySet):
     def delete(self):
         raise TypeError("Audit events are append-only")
 
+    def _calendar_from_range(self) -> "AuditEventQuerySet":
+        """This queryset, with `datetimes()` (Django admin's date hierarchy) answered from the
+        first and last event instead of a DISTINCT over a million rows: every year, month or
+        day between them is offered, even one without events."""
+        clone = self._chain()
+        clone._calendar = True
+        return clone
+
+    def _clone(self):
+        clone = super()._clone()
+        clone._calendar = getattr(self, "_calendar", False)
+        return clone
+
+    def datetimes(self, field_name, kind, order="ASC", tzinfo=None):
+        if not getattr(self, "_calendar", False):
+            return super().datetimes(field_name, kind, order=order, tzinfo=tzinfo)
+        span = self.aggregate(first=models.Min(field_name), last=models.Max(field_name))
+        if span["first"] is None:
+            return []
+        first, last = (timezone.localtime(span[end]) for end in ("first", "last"))
+        moments, moment = (
+            [],
+            first.replace(
+                month=1 if kind == "year" else first.month,
+                day=1 if kind in ("year", "month") else first.day,
+                hour=0,
+                minute=0,
+                second=0,
+                microsecond=0,
+            ),
+        )
+        while moment <= last:
+            moments.append(moment)
+            if kind == "year":
+                moment = moment.replace(year=moment.year + 1)
+            elif kind == "month":
+                moment = moment.replace(
+                    year=moment.year + moment.month // 12, month=moment.month % 12 + 1
+                )
+            else:
+                moment = timezone.localtime(moment + timedelta(days=1)).replace(hour=0)
+        return moments
+
 
 class AuditEvent(models.Model):
     """One state change: who did what to which object, through which surface, with old and new
@@ -391,7 +445,10 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["tenant", "-created_at", "-id"]),
             models.Index(fields=["tenant", "target_type", "target_id"]),
-            models.Index(fields=["tenant", "action"]),
+            # The Audit log filtered by kind, newest first.
+            models.Index(
+                fields=["tenant", "action", "-created_at", "-id"], name="audit_action_newest_idx"
+            ),
         ]
 
     def __str__(self) -> str:

@@ -21,7 +21,7 @@ from api.schemas import (
     steps,
 )
 from applications import actions, selectors
-from applications.models import Application, Assignment
+from applications.models import Access, Application, Assignment
 from applications.policy import AppAction, applications_for, can
 from groups.models import Group
 from provisioning import selectors as provisioning_selectors
@@ -221,8 +221,10 @@ def effective_access(
 ):
     """Who has access and why: each person once, with every path; blocked people flagged."""
     application = _application(request, application_id)
-    people = selectors.access_people(application, search=search.replace("\x00", "")[:100])
-    found = paginate(request, people, page, page_size)
+    search = search.replace("\x00", "")[:100]
+    people = selectors.access_people(application, search=search)
+    total = None if search else Access.objects.filter(application=application).count()
+    found = paginate(request, people, page, page_size, total=total)
     found["items"] = [_access_out(row) for row in selectors.explain(application, found["items"])]
     return found
 

@@ -115,8 +115,9 @@ def list_members(
     page_size: int = Query(50, alias="pageSize"),
 ):
     group = _group(request, group_id, require=Action.VIEW_MEMBERS)
-    members = selectors.group_members(group, search=search.replace("\x00", "")[:100].strip())
-    return paginate(request, members, page, page_size)
+    search = search.replace("\x00", "")[:100].strip()
+    members = selectors.group_members(group, search=search)
+    return paginate(request, members, page, page_size, total=None if search else group.member_count)
 
 
 @router.post(

@@ -19,6 +19,17 @@ def page_query(context, param: str, number: int) -> str:
     return f"?{query.urlencode()}"
 
 
+@register.simple_tag(takes_context=True)
+def cursor_query(context, param: str, cursor: str, other: str) -> str:
+    """The current query string pointing at a keyset page: `param` set to `cursor`, the cursor
+    of the other direction (`other`) and any page number dropped (other filters kept)."""
+    query = context["request"].GET.copy()
+    for gone in (other, "page"):
+        query.pop(gone, None)
+    query[param] = cursor
+    return f"?{query.urlencode()}"
+
+
 WHEN = "j M Y, H:i T"  # 27 Nov 2026, 14:05 UTC: the one date-and-time format of the pages
 
 

@@ -205,8 +205,16 @@ def test_request_history_has_no_row_cap_and_streams_its_csv(client, tenant, tena
         made = actions.request_to_join(group, actor=person, justification="=HYPERLINK(1)")
         actions.deny_request(made, actor=owner, reason="no")
     client.force_login(tenant_admin)
-    last = client.get("/admin-center/requests/history/?page=3")  # 50 a page: 120 → 3 pages
-    assert b"Page 3 of 3" in last.content
+    first = client.get("/admin-center/requests/history/")  # 50 a page: 120 → 3 pages
+    assert b"120 in all" in first.content
+    second = client.get(
+        "/admin-center/requests/history/", {"after": first.context["page"].next_cursor}
+    )
+    last = client.get(
+        "/admin-center/requests/history/", {"after": second.context["page"].next_cursor}
+    )
+    assert (len(last.context["page"]), last.context["page"].has_next) == (20, False)
+    assert b'rel="prev"' in last.content and b'rel="next"' not in last.content
     response = client.get("/admin-center/requests/history.csv?status=denied")
     assert response.streaming
     rows = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))

@@ -265,4 +265,4 @@ def test_adding_5000_people_to_a_group_that_grants_access_costs_bounded_queries(
             kind="access.granted", payload__user_id__in=[p.pk for p in people]
         )
         assert granted.count() == 2 * count
-    assert counts[0] == counts[1] <= 20, counts
+    assert counts[0] == counts[1] <= 21, counts  # 21: the group's member count is one UPDATE

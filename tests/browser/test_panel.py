@@ -371,7 +371,7 @@ def test_approve_selected_decides_every_ticked_request(
     )
     for n in range(10):
         person = UserFactory(tenant=tenant, display_name=f"Applicant {n}")
-        JoinRequest.objects.create(group=target, requester=person, justification="x")
+        actions.request_to_join(target, actor=person, justification="x")
 
     sign_in(page, owner)
     page.get_by_role("link", name=re.compile(r"^Approvals")).click()

@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from groups import actions
+from groups import counts as group_counts
 from groups.models import Group, JoinRequest, Membership, MembershipPolicy
 from tenants.models import AuditEvent
 from tests.conftest import set_settings
@@ -48,23 +49,27 @@ def test_my_groups_discover_and_approvals_query_counts_dont_grow(client, tenant,
             Membership.objects.create(
                 group=group, user=requesters[n], added_via="owner", added_by=owner
             )
+        group_counts.reset(Group.objects.filter(tenant=tenant).values_list("pk", flat=True))
         counts[size] = {
             url: _query_count(client, url)
             for url in ("/", "/groups/", "/groups/?q=G&type=security", "/approvals/")
         }
     assert counts[5] == counts[200]
-    # session, user+tenant, General settings, "owns any group?" and the Approvals badge count (5),
+    # session, user+tenant, General settings, "owns any group?" and the Approvals badge (5; the
+    # badge sums the groups' pending counts less my own requests, once per page),
     # then the page's own reads: My groups = count and page of owned, count of joined (empty
     # here, so no page query), pending, recent decisions on my requests (5);
-    # Discover = count and
-    # page (2) plus the owners prefetch (1); Approvals = count, page, recently decided (3).
+    # Discover = the next page's worth of keys from each part of its order (may join, may
+    # not: 2, on the name index), those rows with their decisions, the owners prefetch and
+    # the total counted up to 10,000 (5); Approvals = the page after the cursor
+    # (its total is the badge's number), recently decided (2).
     # My groups also shows My apps (applications/sections.py): its count and the applications
     # I own (2; no page query when the count is 0); and Recent decisions (1).
     assert counts[200] == {
         "/": 12,
-        "/groups/": 8,
-        "/groups/?q=G&type=security": 8,
-        "/approvals/": 8,
+        "/groups/": 10,
+        "/groups/?q=G&type=security": 10,
+        "/approvals/": 7,
     }
 
 
@@ -84,19 +89,21 @@ def test_group_page_query_count_doesnt_grow_with_members_and_requests(client, te
         JoinRequest.objects.bulk_create(
             JoinRequest(group=group, requester=p, justification="x") for p in people[:size]
         )
+        group_counts.reset([group.pk])
         counts[size] = (
             _query_count(client, f"/groups/{group.pk}/"),
             _query_count(client, f"/groups/{group.pk}/members/?mq=Person", **HTMX),
             _query_count(client, f"/groups/{group.pk}/members/add/"),
         )
     assert counts[5] == counts[200]
-    # Group page: the 5 of every page, the group with all decisions (1), owners (1), my request
-    # (1), members count and page (2), nested groups (1), pending requests (1), what it gives
-    # access to (1: one recursive query; no second when it reaches no application) = 13.
+    # Group page: the 5 of every page, the group with all decisions and its
+    # member count (1), owners (1), my request (1), the members page after the cursor (1; the
+    # total is the group's count), nested groups (1), pending requests (1), what it gives
+    # access to (1: one recursive query; no second when it reaches no application) = 12 + 1.
     # The HTMX member list: session, user, settings, the group with its decisions, members
-    # count and page, nested groups = 7. Add members: session, user, settings, owns-any, badge
-    # count, the group with its decision = 6.
-    assert counts[200] == (14, 7, 6)
+    # page, nested groups = 6. Add members: session, user, settings, owns-any, badge, the
+    # group with its decision = 6.
+    assert counts[200] == (13, 6, 6)
 
 
 # --- Restrict access to Groups in the Access Panel -------------------------------------------
@@ -237,6 +244,7 @@ def test_approve_selected(client, tenant, owner):
     requests = [
         JoinRequest.objects.create(group=group, requester=p, justification="x") for p in people
     ]
+    group_counts.reset([group.pk])
     client.force_login(owner)
     response = client.post(
         "/approvals/approve-selected/", {"request": [r.pk for r in requests]}, follow=True
