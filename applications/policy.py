@@ -67,6 +67,21 @@ def can(actor: Actor, action: str, application: Application) -> Decision:
     return decision_from(rules, failed)
 
 
+def decisions(actor: Actor, application: Application, actions) -> dict[str, Decision]:
+    """Several decisions about one application from one query (its page's buttons)."""
+    actor = as_actor(actor)
+    rules = {action: _rules(actor, action) for action in actions}
+    row = (
+        Application.objects.filter(pk=application.pk)
+        .annotate(**{f"_failed_{action}": first_failure(rules[action]) for action in rules})
+        .values(*(f"_failed_{action}" for action in rules))
+        .first()
+    )
+    if row is None:
+        return {action: Decision(False, NOT_FOUND, not_found=True) for action in rules}
+    return {action: decision_from(rules[action], row[f"_failed_{action}"]) for action in rules}
+
+
 def require(actor: Actor, action: str, application: Application) -> None:
     can(actor, action, application).require()
 

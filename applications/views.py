@@ -25,7 +25,7 @@ from applications.forms import (
     search_term,
 )
 from applications.models import Application, ApplicationKind
-from applications.policy import AppAction, can, may_create
+from applications.policy import AppAction, decisions, may_create
 from tenants.actors import Surface
 from tenants.csv_export import streaming_csv
 from tenants.errors import Invalid, NotAllowed, NotFound, Refusal
@@ -66,7 +66,8 @@ def _application(request: HttpRequest, pk: int, action: str = AppAction.VIEW) ->
 
 
 def _decisions(request: HttpRequest, application: Application) -> dict:
-    return {action.value: can(request.actor, action, application) for action in AppAction}
+    found = decisions(request.actor, application, list(AppAction))  # one query
+    return {action.value: decision for action, decision in found.items()}
 
 
 # --- The application's page ----------------------------------------------------------------

@@ -301,6 +301,12 @@ class JoinRequest(models.Model):
                 condition=models.Q(status="pending"),
                 name="request_pending_age_idx",
             ),
+            # The Overview's pending requests by age, per tenant (read from the index alone).
+            models.Index(
+                fields=["tenant", "created_at"],
+                condition=models.Q(status="pending"),
+                name="request_pending_tenant_idx",
+            ),
             # Approvals' "Recently decided", newest first.
             models.Index(
                 fields=["-decided_at", "-id"],

@@ -53,7 +53,7 @@ def explain(client: Client, path: str, **headers) -> list[tuple[str, str]]:
     with connection.cursor() as cursor:
         for query in queries.captured_queries:
             sql = query["sql"]
-            if not sql.lstrip().upper().startswith("SELECT"):
+            if not sql.lstrip().upper().startswith(("SELECT", "WITH")):
                 continue
             cursor.execute(f"EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY ON) {sql}")
             plans.append((sql, "\n".join(row[0] for row in cursor.fetchall())))

@@ -131,18 +131,16 @@ def keyset_page(
     size: int,
     param: str = AFTER,
     total: int | None = None,
-    fetch: Callable[[QuerySet], list] | None = None,
 ) -> KeysetPage:
-    """The page of `queryset` in `order` that `params` (request.GET) points at.
+    """The page of `queryset` in `order` that `params` (request.GET) points at: one query
+    that finds the page's ids first, then reads those rows (`_ids_first`).
 
     `order` names fields or annotations of the queryset and ends with a unique one (the id).
-    `fetch` turns the page's sliced queryset into rows (default: list it); a caller that
-    fetches ids first and then dresses only the page's rows passes its own.
     """
     before_param = BEFORE if param == AFTER else f"{BEFORE}_{param}"
     after = decode(params.get(param), len(order))
     before = None if after is not None else decode(params.get(before_param), len(order))
-    fetch = fetch or _ids_first(queryset)
+    fetch = _ids_first(queryset)
     if before is not None:
         reverse = [name[1:] if name.startswith("-") else f"-{name}" for name in order]
         rows = fetch(
