@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('groups', '0010_groups_with_requests_waiting'),
+        ('groups', '0011_pending_requests_by_tenant'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
