@@ -141,18 +141,12 @@ class ProvisioningLogFilterForm(forms.Form):
         )
 
 
-class AuditFilterForm(forms.Form):
-    """The Audit log's filters. Choices are the static lists of kinds and surfaces."""
+class DateRangeForm(forms.Form):
+    """A list's From/To filters (Audit log, Request history): days in a sane range, To not
+    before From. Text, not the browser's date picker (which shows mm/dd/yyyy to some): the
+    pages' own format, 27 Nov 2026, and ISO 2026-11-27 are both understood. (Django's
+    CharField already refuses NUL characters in the other filters.)"""
 
-    actor = forms.CharField(label="Actor (name or email)", required=False, max_length=150)
-    action = forms.ChoiceField(
-        label="Action", required=False, choices=[("", "Any action"), *EventKind.choices]
-    )
-    surface = forms.ChoiceField(
-        label="Surface", required=False, choices=[("", "Any surface"), *Surface.choices]
-    )
-    group = forms.CharField(label="Target group (name)", required=False, max_length=256)
-    person = forms.EmailField(label="Target person (email)", required=False)
     # Text, not the browser's date picker (which shows mm/dd/yyyy to some): the pages' own
     # format, 27 Nov 2026, and ISO 2026-11-27 are both understood.
     since = forms.DateField(
@@ -169,6 +163,31 @@ class AuditFilterForm(forms.Form):
         widget=forms.DateInput(format=DATE_SHOWN, attrs={"placeholder": "e.g. 30 Nov 2026"}),
     )
 
+    def clean(self):
+        cleaned = super().clean()
+        since, until = cleaned.get("since"), cleaned.get("until")
+        for name, day in (("since", since), ("until", until)):
+            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
+                self.add_error(name, f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
+                cleaned.pop(name, None)
+        if since and until and since > until:
+            self.add_error("until", "“To” must not be before “From”.")
+        return cleaned
+
+
+class AuditFilterForm(DateRangeForm):
+    """The Audit log's filters. Choices are the static lists of kinds and surfaces."""
+
+    actor = forms.CharField(label="Actor (name or email)", required=False, max_length=150)
+    action = forms.ChoiceField(
+        label="Action", required=False, choices=[("", "Any action"), *EventKind.choices]
+    )
+    surface = forms.ChoiceField(
+        label="Surface", required=False, choices=[("", "Any surface"), *Surface.choices]
+    )
+    group = forms.CharField(label="Target group (name)", required=False, max_length=256)
+    person = forms.EmailField(label="Target person (email)", required=False)
+
     def filters(self) -> AuditFilters:
         """The valid filters (call after is_valid())."""
         data = self.cleaned_data
@@ -181,20 +200,6 @@ class AuditFilterForm(forms.Form):
             since=data.get("since"),
             until=data.get("until"),
         )
-
-    def clean(self):
-        cleaned = super().clean()
-        for name in ("actor", "group"):
-            if "\x00" in (cleaned.get(name) or ""):
-                self.add_error(name, "This field can't contain NUL characters.")
-        since, until = cleaned.get("since"), cleaned.get("until")
-        for name, day in (("since", since), ("until", until)):
-            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
-                self.add_error(name, f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
-                cleaned.pop(name, None)
-        if since and until and since > until:
-            self.add_error("until", "“To” must not be before “From”.")
-        return cleaned
 
 
 class LifecycleSettingsForm(forms.Form):
@@ -251,9 +256,7 @@ class LifecycleSettingsForm(forms.Form):
         self.tenant_id = tenant_id
 
     def clean_selected_groups(self) -> list:
-        raw = self.cleaned_data["selected_groups"]
-        if "\x00" in raw:
-            raise ValidationError("This field can't contain NUL characters.")
+        raw = self.cleaned_data["selected_groups"]  # (CharField refuses NUL itself)
         names = list(dict.fromkeys(n.strip() for n in raw.splitlines() if n.strip()))
         found = groups_named_exactly(self.tenant_id, names)
         keys = {group.name_key for group in found}
@@ -271,30 +274,13 @@ class LifecycleSettingsForm(forms.Form):
         return cleaned
 
 
-class RequestHistoryForm(forms.Form):
+class RequestHistoryForm(DateRangeForm):
     """The request history's filters."""
 
     q = forms.CharField(label="Requester or group", required=False, max_length=150)
     status = forms.ChoiceField(
         label="Status", required=False, choices=[("", "Any status"), *RequestStatus.choices]
     )
-    since = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean(self):
-        cleaned = super().clean()
-        if "\x00" in (cleaned.get("q") or ""):
-            self.add_error("q", "This field can't contain NUL characters.")
-        for name in ("since", "until"):
-            day = cleaned.get(name)
-            if day and not FIRST_YEAR <= day.year <= LAST_YEAR:
-                self.add_error(name, f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}.")
-                cleaned.pop(name, None)
-        return cleaned
 
     def filters(self) -> RequestFilters:
         data = self.cleaned_data

@@ -5,16 +5,13 @@ test the connection, and read every attempt the worker made. The token is write-
 ever shows it.
 """
 
-from urllib.parse import urlencode
-
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from admincenter.forms import ProvisioningForm, ProvisioningLogFilterForm
-from admincenter.views import _filtered_list, _render, admin_center_view
+from admincenter.views import admin_center_view, filtered_list, provisioning_log_url, render_page
 from applications import selectors as application_selectors
 from applications.policy import AppAction
 from provisioning import actions, selectors
@@ -27,12 +24,6 @@ RECENT_ATTEMPTS = 10
 
 def _application(request: HttpRequest, pk: int):
     return application_selectors.application_for(request.actor, pk, AppAction.MANAGE)
-
-
-def log_url(application_id: int | None = None, **filters: str) -> str:
-    """The provisioning log, filtered to one application (and more)."""
-    query = urlencode({"application": application_id or "", **filters})
-    return f"{reverse('admin_center:provisioning_log')}?{query}"
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -67,10 +58,10 @@ def application_provisioning(request: HttpRequest, pk: int) -> HttpResponse:
         "recent": selectors.attempts(
             request.user.tenant_id, selectors.LogFilters(application_id=application.pk)
         )[:RECENT_ATTEMPTS],
-        "log_url": log_url(application.pk),
-        "failures_url": log_url(application.pk, outcome=Outcome.FAILED),
+        "log_url": provisioning_log_url(application.pk),
+        "failures_url": provisioning_log_url(application.pk, outcome=Outcome.FAILED),
     }
-    return _render(request, "provisioning.html", context)
+    return render_page(request, "provisioning.html", context)
 
 
 @require_POST
@@ -96,7 +87,7 @@ def provisioning_log(request: HttpRequest) -> HttpResponse:
     )
     valid = form.is_valid()
     rows = selectors.attempts(tenant_id, form.filters() if valid else selectors.LogFilters())
-    return _filtered_list(
+    return filtered_list(
         request,
         form=form,
         rows=rows if valid else rows.none(),

@@ -10,6 +10,7 @@ nothing below imports it.
 import dataclasses
 import json
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -75,12 +76,18 @@ def admin_center_view(view):
     return wrapper
 
 
-def _render(request: HttpRequest, template: str, context: dict) -> HttpResponse:
+def render_page(request: HttpRequest, template: str, context: dict) -> HttpResponse:
     return render(request, f"admin_center/{template}", {"nav_active": "admin_center", **context})
 
 
 def _page(request: HttpRequest, queryset):
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+
+
+def provisioning_log_url(application_id: int | None = None, **filters: str) -> str:
+    """The provisioning log, filtered to one application (and more)."""
+    query = urlencode({"application": application_id or "", **filters})
+    return f"{reverse('admin_center:provisioning_log')}?{query}"
 
 
 REQUEST_SERIES = [
@@ -92,7 +99,7 @@ REQUEST_SERIES = [
 OVERVIEW_DAYS = 30
 
 
-def _filtered_list(
+def filtered_list(
     request: HttpRequest,
     *,
     form,
@@ -115,7 +122,7 @@ def _filtered_list(
     for row in page if describe else ():
         describe(row)
     context = {"tab": tab, "form": form, "page": page, "query": query.urlencode()}
-    return _render(request, template, context)
+    return render_page(request, template, context)
 
 
 @require_safe
@@ -136,7 +143,6 @@ def overview(request: HttpRequest) -> HttpResponse:
     per_day = charts.stacked_columns(days, REQUEST_SERIES)
     seats = tenant_selectors.premium_seats(request.user.tenant)
     groups_url = reverse("admin_center:groups")
-    log = reverse("admin_center:provisioning_log")
     context = {
         "tab": "overview",
         "per_day": per_day,
@@ -162,12 +168,12 @@ def overview(request: HttpRequest) -> HttpResponse:
         "seats": seats,
         "seats_row": charts.bars([("Used", seats.used)], maximum=max(seats.total, seats.used)),
         "provisioning_failures": [
-            (row, f"{log}?application={row['application_id']}")
+            (row, provisioning_log_url(row["application_id"]))
             for row in provisioning_selectors.recent_failures(tenant_id)
         ],
-        "provisioning_log": log,
+        "provisioning_log": reverse("admin_center:provisioning_log"),
     }
-    return _render(request, "overview.html", context)
+    return render_page(request, "overview.html", context)
 
 
 # --- General settings ------------------------------------------------------------------------
@@ -204,7 +210,7 @@ def general_settings(request: HttpRequest) -> HttpResponse:
             tenant.pk, form["selected_owner_assigners"].value() or []
         )
     context = {"form": form, "tab": "settings", "selected_assigners": selected}
-    return _render(request, "settings.html", context)
+    return render_page(request, "settings.html", context)
 
 
 # --- Groups ----------------------------------------------------------------------------------
@@ -223,7 +229,7 @@ def groups(request: HttpRequest) -> HttpResponse:
         "sources": GroupSource.choices,
         "policies": MembershipPolicy.choices,
     }
-    return _render(request, "groups.html", context)
+    return render_page(request, "groups.html", context)
 
 
 @require_http_methods(["GET", "HEAD", "POST"])
@@ -253,7 +259,7 @@ def create_group(request: HttpRequest) -> HttpResponse:
                 request, f"Group “{group.display_name}” created. Now assign its owners."
             )
             return redirect("group_detail", pk=group.pk)
-    return _render(request, "group_form.html", {"form": form, "tab": "groups"})
+    return render_page(request, "group_form.html", {"form": form, "tab": "groups"})
 
 
 # --- Requests --------------------------------------------------------------------------------
@@ -274,7 +280,7 @@ def requests(request: HttpRequest) -> HttpResponse:
         ),
         "decision_urls": ADMIN_CENTER_DECISIONS,
     }
-    return _render(request, "requests.html", context)
+    return render_page(request, "requests.html", context)
 
 
 @require_POST
@@ -309,7 +315,7 @@ def users(request: HttpRequest) -> HttpResponse:
         "seats": tenant_selectors.premium_seats(request.user.tenant),
         "roles": User.Role.choices,
     }
-    return _render(request, "users.html", context)
+    return render_page(request, "users.html", context)
 
 
 @require_POST
@@ -358,7 +364,7 @@ def _audit_events(request: HttpRequest, form: AuditFilterForm):
 def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     rows = _audit_events(request, form)
-    return _filtered_list(
+    return filtered_list(
         request, form=form, rows=rows, tab="audit", template="audit.html", describe=_in_words
     )
 
@@ -418,7 +424,7 @@ def scim_tokens(request: HttpRequest) -> HttpResponse:
             "created_by"
         ),
     }
-    return _render(request, "scim_tokens.html", context)
+    return render_page(request, "scim_tokens.html", context)
 
 
 # --- Reminders and expiration (docs/lifecycle.md) --------------------------------------------
@@ -447,7 +453,7 @@ def lifecycle_settings(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, "Reminder and expiration settings saved.")
             return redirect("admin_center:lifecycle")
-    return _render(request, "lifecycle.html", {"form": form, "tab": "lifecycle"})
+    return render_page(request, "lifecycle.html", {"form": form, "tab": "lifecycle"})
 
 
 @require_safe
@@ -457,7 +463,7 @@ def deleted_groups(request: HttpRequest) -> HttpResponse:
     page = _page(request, lifecycle.deleted_groups(request.user.tenant_id))
     for group in page:
         group.restorable_until = lifecycle.restorable_until(group)
-    return _render(request, "deleted_groups.html", {"tab": "groups", "page": page})
+    return render_page(request, "deleted_groups.html", {"tab": "groups", "page": page})
 
 
 @require_POST
@@ -495,7 +501,7 @@ def request_history(request: HttpRequest) -> HttpResponse:
     """Every request ever made in the tenant (none is deleted), searchable, no row cap."""
     form = RequestHistoryForm(request.GET)
     rows = _history(request, form)
-    return _filtered_list(
+    return filtered_list(
         request, form=form, rows=rows, tab="requests", template="request_history.html"
     )
 
@@ -522,7 +528,7 @@ def request_history_csv(request: HttpRequest):
     lines = (
         (
             at,
-            name or (f"{kept_name} (deleted)" if kept_name or kept_email else ""),
+            name or (f"{kept_name or kept_email} (deleted)" if kept_name or kept_email else ""),
             email or kept_email,
             group_id,
             group or group_name,

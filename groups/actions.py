@@ -42,7 +42,7 @@ from groups.policy import MAX_OWNERS_PER_GROUP, Action, Decider, Reason, nests, 
 from groups.selectors import AddMembersResult, classify_for_adding
 from tenants.actions import clean_external_id
 from tenants.actors import Actor, as_actor
-from tenants.errors import Conflict, Invalid, Refusal
+from tenants.errors import Conflict, Invalid, NotFound, Refusal
 from tenants.events import Change, changes, record, record_many, record_update
 from tenants.models import EventKind, Tenant, User
 from tenants.text import clean_name, clean_text, name_taken, unique_name_key
@@ -123,8 +123,12 @@ def _same_tenant_people(people: Iterable[User], tenant_id: int, *, field: str) -
 
 
 def _lock_group(group: Group | int) -> Group:
+    """The live group, locked; NotFound if it was deleted (or expired) meanwhile."""
     pk = group.pk if isinstance(group, Group) else group
-    return Group.objects.select_for_update().get(pk=pk)
+    locked = Group.objects.select_for_update().filter(pk=pk).first()
+    if locked is None:
+        raise NotFound("This group no longer exists.")
+    return locked
 
 
 def _group_change(group: Group, data: dict, **payload) -> Change:
@@ -292,7 +296,7 @@ def delete_group(group: Group, *, actor: Actor | User) -> None:
     owners = list(group.ownerships.values_list("user_id", "user__email").order_by("user__email"))
     affected = graph.subtree_member_ids([group.pk])
     gone = copy.copy(group)  # keeps its id for the audit row once the row is deleted
-    keep_request_history(group, reason="The group was deleted.")
+    keep_request_history(group, actor=actor, reason="The group was deleted.")
     group.delete()
     record(
         EventKind.GROUP_DELETED,
@@ -313,14 +317,27 @@ def delete_group(group: Group, *, actor: Actor | User) -> None:
     )
 
 
-def keep_request_history(group: Group, *, reason: str) -> None:
+def keep_request_history(group: Group, *, actor: Actor, reason: str) -> None:
     """Before a group row goes: its requests stay (docs/lifecycle.md), naming the group and
-    its tenant; the pending ones are cancelled with `reason`. The caller holds the group."""
+    its tenant; the pending ones are cancelled with `reason`, audited as such. The caller
+    holds the group."""
     requests = JoinRequest.objects.filter(group=group)
+    pending = list(requests.filter(status=Pending).values_list("pk", "requester_id"))
     requests.filter(status=Pending).update(
         status=JoinRequest.Status.CANCELLED, decided_at=timezone.now(), decision_reason=reason
     )
     requests.update(group_name=group.display_name, tenant_id=group.tenant_id)
+    record_many(
+        EventKind.REQUEST_CANCELLED,
+        actor=actor,
+        tenant_id=group.tenant_id,
+        changes=[
+            _group_change(
+                group, {"request": pk, "reason": reason}, user_id=requester, request_id=pk
+            )
+            for pk, requester in pending
+        ],
+    )
 
 
 # --- Joining, leaving and requests -------------------------------------------------------------

@@ -533,7 +533,7 @@ def purge_groups(group_ids: Sequence[int], *, actor: Actor, now: datetime) -> in
     by_tenant: dict[int, list] = {}
     for group in due:
         owners = [o["user_id"] for o in getattr(_archive_of(group), "owners", [])]
-        keep_request_history(group, reason=EXPIRED_REASON)
+        keep_request_history(group, actor=actor, reason=EXPIRED_REASON)
         gone_id = group.pk
         Group.with_deleted.filter(pk=gone_id).delete()
         group.pk = gone_id  # for the audit row

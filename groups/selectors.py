@@ -44,10 +44,10 @@ from tenants.pagination import (
     BEFORE,
     MANY,
     KeysetPage,
-    beyond,
     decode,
     encode,
     keyset_page,
+    past,
 )
 from tenants.text import is_email, name_key
 
@@ -166,6 +166,8 @@ def directory_page(
     before = None if after is not None else decode(params.get(BEFORE), len(DISCOVER_ORDER))
     forward = before is None
     cursor = after if forward else before
+    if cursor is not None and cursor[0] not in (0, 1):
+        cursor = None  # a tampered cursor: the first page
     by_name = ("display_name", "id") if forward else ("-display_name", "-id")
     found: list[tuple] = []
     for part in (0, 1) if forward else (1, 0):
@@ -173,7 +175,9 @@ def directory_page(
             continue  # a part this cursor has passed
         rows = keys.filter(can_act=part)
         if cursor is not None and part == cursor[0]:
-            rows = rows.filter(beyond(by_name, cursor[1:], forward=True))
+            rows = past(rows, by_name, cursor[1:], forward=True)
+            if rows is None:  # values that don't fit the columns: the first page
+                return directory_page(viewer, {}, filters=filters, decider=decider, size=size)
         found += rows.order_by(*by_name).values_list(*DISCOVER_ORDER)[: size + 1]
     more = len(found) > size
     found = found[:size] if forward else list(reversed(found[:size]))

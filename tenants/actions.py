@@ -374,6 +374,10 @@ def change_email(user: User, *, new_email: str, actor: Actor | User) -> User:
     require_change_person(actor, locked)
     if User.objects.filter(email__iexact=new_email).exclude(pk=locked.pk).exists():
         raise _email_taken(new_email)
+    if not locked.scim_user_name and (
+        user_named(locked.tenant_id, new_email).exclude(pk=locked.pk).exists()
+    ):  # their userName is their address: it must stay unique (SCIM)
+        raise Taken(f"Someone else has the userName {new_email!r}.", field="email")
     locked.email = new_email
     try:
         with transaction.atomic():

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.utils.functional import cached_property
@@ -67,6 +68,15 @@ def beyond(order: Sequence[str], values: Sequence[Any], *, forward: bool) -> Q:
     first = order[0].lstrip("-")
     bound = "gte" if (not order[0].startswith("-")) == forward else "lte"
     return Q(**{f"{first}__{bound}": values[0]}) & condition
+
+
+def past(queryset: QuerySet, order: Sequence[str], values: Sequence[Any], *, forward: bool):
+    """`queryset` beyond the cursor's row (`beyond`), or None when the cursor's values don't
+    fit the columns (a tampered cursor: "x" for a date or an id); then show the first page."""
+    try:
+        return queryset.filter(beyond(order, values, forward=forward))
+    except (ValidationError, ValueError, TypeError):
+        return None
 
 
 def _value(row: Any, path: str) -> Any:
@@ -141,18 +151,17 @@ def keyset_page(
     after = decode(params.get(param), len(order))
     before = None if after is not None else decode(params.get(before_param), len(order))
     fetch = _ids_first(queryset)
-    if before is not None:
+    earlier = past(queryset, order, before, forward=False) if before is not None else None
+    later = past(queryset, order, after, forward=True) if after is not None else None
+    if earlier is not None:
         reverse = [name[1:] if name.startswith("-") else f"-{name}" for name in order]
-        rows = fetch(
-            queryset.filter(beyond(order, before, forward=False)).order_by(*reverse)[: size + 1]
-        )
+        rows = fetch(earlier.order_by(*reverse)[: size + 1])
         has_previous = len(rows) > size
         rows = list(reversed(rows[:size]))
         has_next = True
     else:
-        if after is not None:
-            queryset = queryset.filter(beyond(order, after, forward=True))
-        rows = fetch(queryset.order_by(*order)[: size + 1])
+        after = after if later is not None else None
+        rows = fetch((later if later is not None else queryset).order_by(*order)[: size + 1])
         has_next, has_previous = len(rows) > size, after is not None
         rows = rows[:size]
     page = KeysetPage(

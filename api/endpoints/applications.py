@@ -110,18 +110,17 @@ def update_application(request: HttpRequest, application_id: int, data: Applicat
     audited; the token is write-only, and left out or blank keeps the stored one. All or
     nothing: a refused provisioning change keeps the rest unchanged too."""
     values = changes(data)
-    provisioning = values.pop("provisioning", None)
+    values.pop("provisioning", None)  # its own action, below
     application = _application(request, application_id, AppAction.MANAGE)
     with transaction.atomic():
         if values:
             actions.update_application(application, actor=request.actor, **values)
-        if provisioning is not None:
+        if data.provisioning is not None:
             _configure_provisioning(request, application, data.provisioning)
     return _application(request, application_id)
 
 
 def _configure_provisioning(request: HttpRequest, application: Application, data) -> None:
-    require_administer(request.actor, application.tenant)
     try:
         configure_provisioning(application, actor=request.actor, **changes(data))
     except Refusal as refusal:  # name the field as the body does: provisioning.scimUrl

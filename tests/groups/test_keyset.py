@@ -108,3 +108,22 @@ def test_a_malformed_cursor_is_the_first_page(client, owner, group):
         page = client.get(f"/groups/{group.pk}/", {"after": junk}).context["members_page"]
         assert list(page) == list(first)
     assert decode(encode(["Ada", 3]), 2) == ["Ada", 3]
+
+
+def test_a_cursor_whose_values_dont_fit_the_columns_is_the_first_page(
+    client, owner, group, tenant_admin
+):
+    """Well-formed cursors with the wrong kinds of values ("x" for a date or an id, a part of
+    Discover's order that doesn't exist) are tampered ones: the first page, never a 500."""
+    client.force_login(tenant_admin)
+    for path, cursor in (
+        ("/admin-center/audit/", ["x", "y"]),
+        ("/admin-center/requests/history/", ["2026-01-01T00:00:00+00:00", "y"]),
+        ("/groups/", ["x", "a", 1]),
+        ("/groups/", [0, "Site", "y"]),
+        ("/groups/", [7, "Site", 1]),
+    ):
+        for param in ("after", "before"):
+            response = client.get(path, {param: encode(cursor)})
+            assert response.status_code == 200, (path, cursor, param)
+            assert not response.context["page"].has_previous, (path, cursor, param)

@@ -173,3 +173,14 @@ def test_the_migration_rebuilds_every_persons_addresses_from_the_directory(membe
     migration.sync_email_addresses(apps, None)
     assert _addresses(member) == [("mia@contoso.test", True, True)]
     assert _addresses(requester) == [("rita@contoso.test", True, True)]
+
+
+def test_an_address_can_t_become_someone_elses_scim_user_name(tenant_admin, member, tenant):
+    """A person whose userName is their address (none of their own) takes the new address as
+    userName: it must not be another person's userName (SCIM would find two)."""
+    other = UserFactory(tenant=tenant, email="bea@contoso.test")
+    User.objects.filter(pk=other.pk).update(scim_user_name="shared@contoso.test")
+    with pytest.raises(Conflict, match="userName"):
+        change_email(member, new_email="shared@contoso.test", actor=tenant_admin)
+    member.refresh_from_db()
+    assert member.email != "shared@contoso.test"

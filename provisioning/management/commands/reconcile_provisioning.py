@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from applications.models import Application
+from provisioning.provisioner import enabled_target
 from provisioning.reconcile import reconcile
 
 
@@ -18,7 +19,7 @@ class Command(BaseCommand):
             found = Application.objects.filter(pk=application).first()
             if found is None:
                 raise CommandError(f"No application with id {application}.")
-            if not hasattr(found, "provisioning") or not found.provisioning.enabled:
+            if enabled_target(found.pk) is None:
                 raise CommandError(f"Provisioning is off for “{found.name}”.")
         reports = reconcile(application)
         for report in reports:
