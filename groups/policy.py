@@ -1,19 +1,26 @@
 """The only answer to "may this actor do that to this group or request?".
 
 Every rule of docs/domain.md, docs/settings.md and docs/visibility.md is a `Rule`: a condition
-on the group (or request) row as a `Q`, or a fact about the actor alone as a bool, with the
-human reason shown when it fails. `can()` (one object), `groups_for()`/`requests_for()`
-(querysets) and `Decider.annotate()` (lists) are all built from the same rules, so they cannot
-disagree; `who_may()` answers the inverse question (which people may do it) and a test holds it
-to `can()`. The tenant boundary is the first rule of every action; an unknown action is refused.
+on the group row (a `Condition`: its columns and whether the viewer owns it or is in it), a
+condition on the request row as a `Q`, or a fact about the actor alone as a bool, with the
+human reason shown when it fails. `groups_for()`/`requests_for()` (querysets) read a
+condition as SQL; `can()` and `Decider.annotate()` (lists) read a group's conditions in Python
+from the row and the viewer's two facts fetched with it, so a page's query carries two
+`EXISTS` instead of one `CASE` per decision. Both readings come from the same rules, and
+tests/groups/test_policy.py holds them to the same answers; `who_may()` answers the inverse
+question (which people may do it) and a test holds it to `can()`. The tenant boundary is the
+first rule of every action; an unknown action is refused.
 
 Actors (tenants/actors.py): a person and their API tokens act with the person's rights; a SCIM
 client and the system act in their tenant as a global admin would, but never join or leave.
 """
 
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import reduce
+from typing import Any
 
 from django.db.models import Case, Exists, IntegerField, Model, OuterRef, Q, QuerySet, Value, When
 
@@ -179,9 +186,116 @@ class Decision:
 ALLOWED = Decision(True)
 
 
+class Unknown(Exception):
+    """A row lacks what a condition reads (a deferred column, a fact not fetched)."""
+
+
+class Condition:
+    """A condition on a group row, read as SQL (`q()`) or in Python (`holds(row)`) from a row
+        fetched by `Decider.annotate()`. Combine with `|` and `~`, like `Q` (a rule list is already
+    an "and")."""
+
+    def q(self) -> Q:
+        raise NotImplementedError
+
+    def holds(self, row: Group) -> bool:
+        raise NotImplementedError
+
+    def __or__(self, other: "Condition") -> "Condition":
+        return _Any((self, other))
+
+    def __invert__(self) -> "Condition":
+        return _Not(self)
+
+    def facts(self) -> set["Fact"]:
+        return set()
+
+
+def _loaded(row: Model, attribute: str) -> Any:
+    """The row's value, never a query: a deferred column or a missing fact is Unknown."""
+    try:
+        return row.__dict__[attribute]
+    except KeyError:
+        raise Unknown(attribute) from None
+
+
+@dataclass(frozen=True)
+class Column(Condition):
+    """The group's column is one of `values`."""
+
+    name: str
+    values: tuple
+
+    def q(self) -> Q:
+        if len(self.values) == 1:
+            return Q(**{self.name: self.values[0]})
+        return Q(**{f"{self.name}__in": self.values})
+
+    def holds(self, row: Group) -> bool:
+        return _loaded(row, self.name) in self.values
+
+
+def column(name: str, *values) -> Column:
+    return Column(name, tuple(values))
+
+
+@dataclass(frozen=True)
+class Fact(Condition):
+    """The viewer owns the group, or is a member of it: an `EXISTS` per row, fetched once by
+    `Decider.annotate()` as the `attribute` column whatever the number of rules reading it."""
+
+    attribute: str
+    model: type[Model]
+    user_id: int
+
+    def exists(self) -> Exists:
+        return Exists(self.model.objects.filter(group=OuterRef("pk"), user_id=self.user_id))
+
+    def q(self) -> Q:
+        return Q(self.exists())
+
+    def holds(self, row: Group) -> bool:
+        return bool(_loaded(row, self.attribute))
+
+    def facts(self) -> set["Fact"]:
+        return {self}
+
+
+@dataclass(frozen=True)
+class _Any(Condition):
+    parts: tuple[Condition, ...]
+
+    def q(self) -> Q:
+        return reduce(operator.or_, (part.q() for part in self.parts))
+
+    def holds(self, row: Group) -> bool:
+        return any(part.holds(row) for part in self.parts)
+
+    def facts(self) -> set[Fact]:
+        return set().union(*(part.facts() for part in self.parts))
+
+
+@dataclass(frozen=True)
+class _Not(Condition):
+    part: Condition
+
+    def q(self) -> Q:
+        return ~self.part.q()
+
+    def holds(self, row: Group) -> bool:
+        return not self.part.holds(row)
+
+    def facts(self) -> set[Fact]:
+        return self.part.facts()
+
+
+def as_q(condition: "Condition | Q") -> Q:
+    return condition.q() if isinstance(condition, Condition) else condition
+
+
 @dataclass(frozen=True)
 class Rule:
-    condition: Q | bool
+    condition: Condition | Q | bool  # Q: over join requests or applications (SQL only)
     reason: str
     headline: str = ""
     not_found: bool = False  # the tenant boundary: failing it means "there is no such thing"
@@ -204,18 +318,18 @@ def _actor_refusal(actor: Actor) -> str | None:
     return None
 
 
-def _is_owner(user: User) -> Q:
-    return Q(Exists(Ownership.objects.filter(group=OuterRef("pk"), user_id=user.pk)))
+def _is_owner(user: User) -> Fact:
+    return Fact("viewer_is_owner", Ownership, user.pk)
 
 
-def _is_member(user: User) -> Q:
-    return Q(Exists(Membership.objects.filter(group=OuterRef("pk"), user_id=user.pk)))
+def _is_member(user: User) -> Fact:
+    return Fact("viewer_is_member", Membership, user.pk)
 
 
-def _tenant_rule(actor: Actor, field: str = "tenant_id") -> Rule:
+def _tenant_rule(actor: Actor) -> Rule:
     if actor.tenant_id is None:  # the operator's jobs and commands: every tenant
         return Rule(True, Reason.NOT_FOUND, not_found=True)
-    return Rule(Q(**{field: actor.tenant_id}), Reason.NOT_FOUND, not_found=True)
+    return Rule(column("tenant_id", actor.tenant_id), Reason.NOT_FOUND, not_found=True)
 
 
 def _group_rules(actor: Actor, action: str, settings: GeneralSettings | None) -> list[Rule]:
@@ -226,7 +340,7 @@ def _group_rules(actor: Actor, action: str, settings: GeneralSettings | None) ->
     admin = actor.administers_tenant
     user = actor.user
     rules = [_tenant_rule(actor)]
-    self_service = Rule(Q(group_type__in=SELF_SERVICE_TYPES), Reason.NOT_SELF_SERVICE)
+    self_service = Rule(column("group_type", *SELF_SERVICE_TYPES), Reason.NOT_SELF_SERVICE)
     owner = Rule(_is_owner(user), Reason.NOT_OWNER) if user is not None else None
     match action:
         case Action.VIEW:
@@ -240,20 +354,22 @@ def _group_rules(actor: Actor, action: str, settings: GeneralSettings | None) ->
             rules += [
                 self_service,
                 Rule(
-                    ~Q(membership_policy=MembershipPolicy.CLOSED),
+                    ~column("membership_policy", MembershipPolicy.CLOSED),
                     Reason.CLOSED,
                     headline=Reason.CLOSED_HEADLINE,
                 ),
             ]
             if not admin and not user.has_premium_license:
                 # Joining an open group is a join, not a request: the reason says which.
-                open_group = Q(membership_policy=MembershipPolicy.OPEN)
+                open_group = column("membership_policy", MembershipPolicy.OPEN)
                 rules += [
                     Rule(~open_group, Reason.JOIN_OPEN_LICENSE),
                     Rule(open_group, Reason.JOIN_LICENSE),
                 ]
             if not admin and not settings.owners_can_manage_requests:
-                rules.append(Rule(Q(membership_policy=MembershipPolicy.OPEN), Reason.REQUESTS_OFF))
+                rules.append(
+                    Rule(column("membership_policy", MembershipPolicy.OPEN), Reason.REQUESTS_OFF)
+                )
         case Action.LEAVE:
             if user is None:
                 return [*rules, Rule(False, Reason.PERSON_ONLY)]
@@ -265,19 +381,22 @@ def _group_rules(actor: Actor, action: str, settings: GeneralSettings | None) ->
             if not admin:  # owners renew as they manage members; members when the group lets them
                 rules += [
                     self_service,
-                    Rule(Q(members_can_renew=True) | _is_owner(user), Reason.RENEW_OFF),
+                    Rule(column("members_can_renew", True) | _is_owner(user), Reason.RENEW_OFF),
                 ]
         case Action.EDIT | Action.DELETE:
             if not admin:
                 rules += [owner, self_service]
                 if not settings.users_can_create_security_groups:
                     rules.append(
-                        Rule(~Q(group_type=GroupType.SECURITY), Reason.edit_off(GroupType.SECURITY))
+                        Rule(
+                            ~column("group_type", GroupType.SECURITY),
+                            Reason.edit_off(GroupType.SECURITY),
+                        )
                     )
                 if not settings.users_can_create_microsoft365_groups:
                     rules.append(
                         Rule(
-                            ~Q(group_type=GroupType.MICROSOFT365),
+                            ~column("group_type", GroupType.MICROSOFT365),
                             Reason.edit_off(GroupType.MICROSOFT365),
                         )
                     )
@@ -315,11 +434,14 @@ def _as_request_rule(rule: Rule) -> Rule:
     """A group rule restated over join requests (the request's group must satisfy it)."""
     if isinstance(rule.condition, bool):
         return rule
-    return Rule(Q(group__in=Group.objects.filter(rule.condition)), rule.reason, rule.headline)
+    condition = Q(group__in=Group.objects.filter(as_q(rule.condition)))
+    return Rule(condition, rule.reason, rule.headline)
 
 
 def _request_rules(actor: Actor, action: str, settings: GeneralSettings | None) -> list[Rule]:
-    tenant = _tenant_rule(actor, "group__tenant_id")
+    tenant = _tenant_rule(actor)
+    if actor.tenant_id is not None:  # the request's group's tenant
+        tenant = Rule(Q(group__tenant_id=actor.tenant_id), tenant.reason, not_found=True)
     user = actor.user
     match action:
         case Action.VIEW_REQUEST:
@@ -356,14 +478,23 @@ def _rules_for(
     return _request_rules(actor, action, settings)
 
 
-def filter_by_rules(queryset: QuerySet, rules: list[Rule]) -> QuerySet:
+NOTHING = Q(pk__in=[])
+
+
+def all_of(rules: list[Rule]) -> Q:
+    """The rules as one SQL condition: the rows that pass them all."""
     condition = Q()
     for rule in rules:
         if rule.condition is False:
-            return queryset.none()
+            return NOTHING
         if rule.condition is not True:
-            condition &= rule.condition
-    return queryset.filter(condition)
+            condition &= as_q(rule.condition)
+    return condition
+
+
+def filter_by_rules(queryset: QuerySet, rules: list[Rule]) -> QuerySet:
+    condition = all_of(rules)
+    return queryset.none() if condition is NOTHING else queryset.filter(condition)
 
 
 def first_failure(rules: list[Rule]) -> Case | Value:
@@ -375,10 +506,21 @@ def first_failure(rules: list[Rule]) -> Case | Value:
         if rule.condition is False:
             whens.append(When(Q(pk__isnull=False), then=Value(index)))
             break
-        whens.append(When(~rule.condition, then=Value(index)))
+        whens.append(When(~as_q(rule.condition), then=Value(index)))
     if not whens:
         return Value(-1, output_field=IntegerField())
     return Case(*whens, default=Value(-1), output_field=IntegerField())
+
+
+def failed_on(rules: list[Rule], row: Group) -> int:
+    """In Python: the index of the first group rule the row fails, or -1 (`first_failure`'s
+    answer, from a row of `Decider.annotate()`). Unknown when the row lacks what a rule reads."""
+    for index, rule in enumerate(rules):
+        if rule.condition is False or (
+            rule.condition is not True and not rule.condition.holds(row)
+        ):
+            return index
+    return -1
 
 
 def decision_from(rules: list[Rule], failed_index: int) -> Decision:
@@ -391,8 +533,8 @@ def decision_from(rules: list[Rule], failed_index: int) -> Decision:
 class Decider:
     """Answers many questions for one actor with the tenant's settings read once.
 
-    A page makes one Decider per request: `annotate()` adds the decisions to a list's query,
-    then `can()` reads them back from each row without another query.
+    A page makes one Decider per request: `annotate()` adds what the decisions need to a
+    list's query, then `can()` reads them from each row without another query.
     """
 
     def __init__(self, actor: Actor | User, *, settings: GeneralSettings | None = None) -> None:
@@ -455,26 +597,59 @@ class Decider:
             return model.objects.none()
         return filter_by_rules(model.objects.all(), self.rules(action, model))
 
+    def allows(self, action: str) -> Q:
+        """The groups on which the actor may do `action`, as one SQL condition (for a list
+        ordered or filtered by a decision: Discover)."""
+        if self.refusal:
+            return NOTHING
+        return all_of(self.rules(action, Group)) or Q(pk__isnull=False)  # Q() is no condition
+
     def annotate(self, queryset: QuerySet, actions: Iterable[str]) -> QuerySet:
-        """Add one `_policy_<action>` column per action, read back by `can()`."""
+        """Fetch with each row what `can()` needs to decide `actions` without another query.
+
+        Groups: the viewer's facts that the actions' rules read (`viewer_is_owner`,
+        `viewer_is_member`: one EXISTS each, however many rules read them, and the same columns
+        as groups/selectors.py's `with_viewer_status`, so a page showing them pays once) and
+        `_policy_viewer`, whose facts they are; `can()` reads the rest of the rules from the
+        row's columns. Join requests: one `_policy_<action>` column per action, in SQL.
+        """
         if self.refusal:
             return queryset.none()
+        if queryset.model is not Group:
+            return queryset.annotate(
+                **{
+                    f"_policy_{action}": first_failure(self.rules(action, queryset.model))
+                    for action in actions
+                }
+            )
+        facts = {
+            fact
+            for action in actions
+            for rule in self.rules(action, Group)
+            if isinstance(rule.condition, Condition)
+            for fact in rule.condition.facts()
+        }
         return queryset.annotate(
-            **{
-                f"_policy_{action}": first_failure(self.rules(action, queryset.model))
-                for action in actions
-            }
+            _policy_viewer=Value(self._viewer), **{fact.attribute: fact.exists() for fact in facts}
         )
+
+    @property
+    def _viewer(self) -> int:
+        """Whose facts a row carries (0: an actor that isn't a person, who reads none)."""
+        return self.user.pk if self.user is not None else 0
 
     def can(
         self, action: str, obj: Group | JoinRequest, *, use_annotation: bool = True
     ) -> Decision:
-        """Read the decision from the row's annotation (made by this Decider) or query it."""
+        """Decide from the row when this Decider annotated it, else ask the database."""
         if self.refusal:
             return Decision(False, self.refusal)
         model = type(obj)
         if model not in (Group, JoinRequest):
             return Decision(False, Reason.unknown_action(action))
+        rules = self.rules(action, model)
+        if model is Group:
+            return self._can_on_group(rules, action, obj, use_annotation=use_annotation)
         failed = getattr(obj, f"_policy_{action}", None) if use_annotation else None
         if failed is None:
             failed = (
@@ -484,7 +659,20 @@ class Decider:
             )
             if failed is None:  # the object is gone
                 return Decision(False, Reason.NOT_FOUND, not_found=True)
-        return decision_from(self.rules(action, model), failed)
+        return decision_from(rules, failed)
+
+    def _can_on_group(
+        self, rules: list[Rule], action: str, group: Group, *, use_annotation: bool
+    ) -> Decision:
+        if use_annotation and group.__dict__.get("_policy_viewer") == self._viewer:
+            try:
+                return decision_from(rules, failed_on(rules, group))
+            except Unknown:  # annotated for other actions: ask the database
+                pass
+        row = self.annotate(Group.objects.filter(pk=group.pk), [action]).first()
+        if row is None:  # the group is gone
+            return Decision(False, Reason.NOT_FOUND, not_found=True)
+        return decision_from(rules, failed_on(rules, row))
 
     def decisions(self, obj: Group | JoinRequest, actions: Iterable[str]) -> dict[str, Decision]:
         """Several decisions about one object from one annotated row."""

@@ -118,22 +118,26 @@ class GroupFilters:
         return groups
 
 
-JOINABLE = {f"_policy_{Action.JOIN}": -1}  # the JOIN decision's column: no rule failed
 # Discover's order: groups the viewer may join (or is in) first, then the rest, each by name.
 DISCOVER_ORDER = ("can_act", "display_name", "id")
 DISCOVER_PAGE = 25
 
 
 def _directory_keys(viewer: User, filters: GroupFilters, decider: Decider) -> QuerySet:
-    """The directory's rows with only what filters and orders them (the JOIN decision)."""
-    groups = decider.annotate(filters.apply(visible_groups(viewer, decider=decider)), [Action.JOIN])
+    """The directory's rows with only what filters and orders them (the JOIN decision, in
+    SQL: 0 when the viewer may join, else 1)."""
+    groups = filters.apply(visible_groups(viewer, decider=decider)).annotate(
+        can_act=Case(
+            When(decider.allows(Action.JOIN), then=Value(0)),
+            default=Value(1),
+            output_field=IntegerField(),
+        )
+    )
     if filters.can_join:
         groups = with_viewer_status(groups, viewer).filter(
-            **JOINABLE, viewer_is_member=False, viewer_pending=False
+            can_act=0, viewer_is_member=False, viewer_pending=False
         )
-    return groups.annotate(
-        can_act=Case(When(**JOINABLE, then=Value(0)), default=Value(1), output_field=IntegerField())
-    )
+    return groups
 
 
 def directory(

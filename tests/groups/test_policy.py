@@ -3,6 +3,8 @@
 Each refusal's reason text is asserted, and `can()` must agree with `groups_for()`.
 """
 
+from dataclasses import dataclass
+
 import pytest
 
 from groups import actions
@@ -395,15 +397,33 @@ SETTINGS_COMBINATIONS = [
 ]
 
 
-@pytest.mark.django_db
-def test_who_may_agrees_with_can_for_every_person_action_group_and_setting(
-    tenant, tenant_admin, owner, member, outsider, unlicensed_user, other_tenant_user
-):
-    """who_may() restates the rules over people; it must never drift from can()."""
-    from groups.policy import who_may
-    from tenants.actions import update_general_settings
+@dataclass
+class World:
+    """Groups of every type and policy (half of them letting members renew), their owners and
+    members, and people in every role, for the tests that hold two readings of the rules to
+    the same answers under every combination of settings."""
+
+    groups: list[Group]
+    people: list
+    co_owner: object
+
+    def each_setting(self, tenant):
+        from tenants.actions import update_general_settings
+        from tests.factories import OPERATOR
+
+        for values in SETTINGS_COMBINATIONS:
+            selected = (
+                [self.co_owner] if values["owners_who_can_assign_owners"] == "selected" else []
+            )
+            update_general_settings(
+                tenant, actor=OPERATOR, selected_owner_assigners=selected, **values
+            )
+            yield values
+
+
+@pytest.fixture
+def world(tenant, tenant_admin, owner, member, outsider, unlicensed_user) -> World:
     from tenants.actions import update_user as change_person
-    from tests.factories import OPERATOR
 
     co_owner = UserFactory(tenant=tenant, display_name="Cora Co-owner")
     gone = UserFactory(tenant=tenant, display_name="Gus Gone")
@@ -420,25 +440,69 @@ def test_who_may_agrees_with_can_for_every_person_action_group_and_setting(
             )
             actions.add_members(group, actor=tenant_admin, people=[member, unlicensed_user, gone])
             groups.append(group)
+    renewable = [group.pk for group in groups[::2]]
+    Group.objects.filter(pk__in=renewable).update(members_can_renew=True)
+    groups = list(Group.objects.filter(pk__in=[group.pk for group in groups]).order_by("pk"))
     gone = change_person(gone, actor=tenant_admin, is_active=False)
     people = [tenant_admin, owner, co_owner, member, outsider, unlicensed_user, gone]
-    for values in SETTINGS_COMBINATIONS:
-        selected = [co_owner] if values["owners_who_can_assign_owners"] == "selected" else []
-        update_general_settings(tenant, actor=OPERATOR, selected_owner_assigners=selected, **values)
+    return World(groups, people, co_owner)
+
+
+ALL_GROUP_ACTIONS = [*GROUP_ACTIONS, A.RENEW_OWN]
+
+
+@pytest.mark.django_db
+def test_who_may_agrees_with_can_for_every_person_action_group_and_setting(
+    tenant, world, other_tenant_user
+):
+    """who_may() restates the rules over people; it must never drift from can()."""
+    from groups.policy import who_may
+
+    for values in world.each_setting(tenant):
         listed = {
             (group.pk, action): set(who_may(action, group).values_list("pk", flat=True))
-            for group in groups
-            for action in GROUP_ACTIONS
+            for group in world.groups
+            for action in ALL_GROUP_ACTIONS
         }
-        for person in people:
+        for person in world.people:
             decider = Decider(person)
-            for row in decider.annotate(Group.objects.filter(tenant=tenant), GROUP_ACTIONS):
-                for action in GROUP_ACTIONS:
+            for row in decider.annotate(Group.objects.filter(tenant=tenant), ALL_GROUP_ACTIONS):
+                for action in ALL_GROUP_ACTIONS:
                     may = bool(decider.can(action, row))
                     is_listed = person.pk in listed[(row.pk, action)]
                     assert is_listed is may, (values, person.display_name, row.display_name, action)
-        for group in groups:
+        for group in world.groups:
             assert not who_may(A.VIEW, group).filter(pk=other_tenant_user.pk).exists()
+
+
+@pytest.mark.django_db
+def test_rules_read_in_python_agree_with_the_same_rules_in_sql(
+    tenant, world, other_tenant_user, django_assert_num_queries
+):
+    """`can()` reads a group's rules in Python from an annotated row; lists filter and order
+    by the same rules in SQL. Same refusal (the same first failing rule), same groups."""
+    from groups.policy import decision_from, first_failure
+
+    people = [*world.people, other_tenant_user]
+    for values in world.each_setting(tenant):
+        for person in people:
+            decider = Decider(person)
+            rows = list(decider.annotate(Group.objects.filter(tenant=tenant), ALL_GROUP_ACTIONS))
+            for action in ALL_GROUP_ACTIONS:
+                rules = decider.rules(action, Group)
+                in_sql = dict(
+                    Group.objects.filter(tenant=tenant)
+                    .annotate(failed=first_failure(rules))
+                    .values_list("pk", "failed")
+                )
+                allowed = set(decider.queryset(action, Group).values_list("pk", flat=True))
+                with django_assert_num_queries(0):
+                    decisions = {row.pk: decider.can(action, row) for row in rows}
+                for row in rows:
+                    label = (values, person.display_name, row.display_name, action)
+                    assert decisions[row.pk] == decision_from(rules, in_sql[row.pk]), label
+                    assert bool(decisions[row.pk]) is (row.pk in allowed), label
+                    assert decider.can(action, Group(pk=row.pk)) == decisions[row.pk], label
 
 
 @pytest.mark.django_db
