@@ -219,8 +219,8 @@ class Membership(models.Model):
             ),
             models.CheckConstraint(
                 condition=models.Q(ends_at__isnull=True, term_days__isnull=True)
-                | models.Q(ends_at__isnull=False, term_days__gte=1),
-                name="membership_end_has_term",
+                | models.Q(ends_at__isnull=False, term_days__isnull=False, term_days__gte=1),
+                name="membership_end_has_term",  # IS NOT NULL: a CHECK passes NULL >= 1
             ),
         ]
         indexes = [

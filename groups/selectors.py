@@ -161,9 +161,9 @@ def directory_page(
 
     The page's keys first: in each part of the order (groups the viewer may join, then the
     rest) the next `size + 1` groups by name from the cursor, one query per part that the
-    cursor can reach, each walking the (tenant, name, id) index and stopping there instead of
-    ordering every group by the viewer's decision. Then only those rows with everything the
-    page shows. The total is counted up to 10,000 ("10,000+").
+    cursor can reach and the page still needs, each walking the (tenant, name, id) index and
+    stopping there instead of ordering every group by the viewer's decision. Then only those
+    rows with everything the page shows. The total is counted up to 10,000 ("10,000+").
     """
     keys = _directory_keys(viewer, filters, decider)
     after = decode(params.get(AFTER), len(DISCOVER_ORDER))
@@ -175,6 +175,8 @@ def directory_page(
     by_name = ("display_name", "id") if forward else ("-display_name", "-id")
     found: list[tuple] = []
     for part in (0, 1) if forward else (1, 0):
+        if len(found) > size:
+            break  # the page and the row that says there is a next one: no other part to read
         if cursor is not None and (part < cursor[0] if forward else part > cursor[0]):
             continue  # a part this cursor has passed
         rows = keys.filter(can_act=part)

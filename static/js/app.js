@@ -3,9 +3,10 @@
 (function () {
   "use strict";
 
-  // <form data-confirm="Leave this group?"> asks before submitting. With
-  // data-confirm-unchecking="box-id" it asks only when that checkbox, checked when the page
-  // loaded, is now unchecked (Users: deactivating someone, not every Save).
+  // <form data-confirm="Leave this group?"> asks before submitting; so does a submit button
+  // with its own data-confirm (one form shared by a table's rows: the button names the row).
+  // With data-confirm-unchecking="box-id" it asks only when that checkbox, checked when the
+  // page loaded, is now unchecked (Users: deactivating someone, not every Save).
   function needsConfirmation(form) {
     const boxId = form.getAttribute("data-confirm-unchecking");
     if (!boxId) return true;
@@ -14,7 +15,9 @@
   }
 
   document.addEventListener("submit", function (event) {
-    const message = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    const submitter = event.submitter;
+    const message = (submitter && submitter.getAttribute("data-confirm")) ||
+      (event.target.getAttribute && event.target.getAttribute("data-confirm"));
     if (message && needsConfirmation(event.target) && !window.confirm(message)) {
       event.preventDefault();
       event.stopImmediatePropagation();

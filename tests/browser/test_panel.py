@@ -155,6 +155,41 @@ def test_leave_group_asks_first(live_server, page, member, group, sign_in, csp_e
     assert csp_errors == []
 
 
+def test_removing_and_renewing_a_member_from_the_table(
+    live_server, page, owner, member, group, sign_in, csp_errors
+):
+    """The member table's rows share one form per action: each button names its person, and
+    Remove asks first, naming them."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    other = UserFactory(tenant=owner.tenant, display_name="Olga Other")
+    actions.add_members(group, actor=owner, people=[other])
+    ends = timezone.now() + timedelta(days=3)
+    group.memberships.filter(user=member).update(ends_at=ends, term_days=30)
+    sign_in(page, owner)
+    page.goto(f"{live_server.url}/groups/{group.pk}/")
+    members = page.locator("#members")
+    row = members.get_by_role("row").filter(has_text=member.display_name)
+    row.get_by_role("button", name="Renew").click()
+    expect(page.get_by_role("status").filter(has_text="membership now ends on")).to_be_visible()
+    assert group.memberships.get(user=member).ends_at > ends
+    messages = []
+    page.once("dialog", lambda dialog: (messages.append(dialog.message), dialog.dismiss()))
+    row = members.get_by_role("row").filter(has_text=member.display_name)
+    row.get_by_role("button", name="Remove member").click()
+    expect(row).to_be_visible()
+    assert messages == [f"Remove {member.display_name} from “{group.display_name}”?"]
+    assert group.memberships.filter(user=member).exists()
+    page.once("dialog", lambda dialog: dialog.accept())
+    row.get_by_role("button", name="Remove member").click()
+    expect(page.get_by_role("status").filter(has_text="removed from the group")).to_be_visible()
+    assert not group.memberships.filter(user=member).exists()
+    assert group.memberships.filter(user=other).exists()  # only the row's person
+    assert csp_errors == []
+
+
 def test_closed_group_is_not_available_to_join(
     live_server, page, outsider, closed_group, sign_in, csp_errors
 ):

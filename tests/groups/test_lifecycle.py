@@ -165,3 +165,13 @@ def test_who_may_renew_agrees_with_can(tenant, tenant_admin, owner, member, memb
         for person in (tenant_admin, owner, member, outsider):
             may = bool(Decider(person).can(Action.RENEW_OWN, group, use_annotation=False))
             assert (person.pk in listed) is may, (group.display_name, person.display_name)
+
+
+def test_an_end_without_a_term_is_refused_by_the_database(group, member):
+    """Renew adds the membership's term again: an end date without one can't be stored."""
+    from django.db import IntegrityError, transaction
+
+    ends = timezone.now() + timedelta(days=3)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Membership.objects.filter(group=group, user=member).update(ends_at=ends)
+    Membership.objects.filter(group=group, user=member).update(ends_at=ends, term_days=30)
