@@ -57,12 +57,14 @@ Pending = JoinRequest.Status.PENDING
 ROW_ACTIONS = (Action.JOIN, Action.LEAVE, Action.VIEW_MEMBERS)
 
 
+OWNER_COLUMNS = ("group_id", "user__id", "user__display_name", "user__email")
+
+
 def with_owners(queryset: QuerySet) -> QuerySet:
-    return queryset.prefetch_related(
-        Prefetch(
-            "ownerships", queryset=Ownership.objects.select_related("user"), to_attr="owner_list"
-        )
-    )
+    """Each group's owners as `owner_list` (ownerships with their person's name and address:
+    what lists and the API show, never the password hash), in one query for the page."""
+    owners = Ownership.objects.select_related("user").only(*OWNER_COLUMNS)
+    return queryset.prefetch_related(Prefetch("ownerships", queryset=owners, to_attr="owner_list"))
 
 
 def _decider(viewer: User | Actor, decider: Decider | None) -> Decider:
