@@ -30,6 +30,7 @@ from pathlib import Path
 
 os.environ.setdefault("DEMO", "1")  # as deployed: DEBUG off, the product's error pages
 os.environ.setdefault("API_RATE_LIMIT", "1000000/m")  # the benchmark is not a client to limit
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")  # in-process too, as deployed (README)
 
 from bench import explain, measure, seq_scans  # sets Django up from this repository
 from django.conf import settings
