@@ -4,8 +4,8 @@ Every rule of docs/domain.md, docs/settings.md and docs/visibility.md is a `Rule
 on the group row (a `Condition`: its columns and whether the viewer owns it or is in it), a
 condition on the request row as a `Q`, or a fact about the actor alone as a bool, with the
 human reason shown when it fails. `groups_for()`/`requests_for()` (querysets) read a
-condition as SQL; `can()` and `Decider.annotate()` (lists) read a group's conditions in Python
-from the row and the viewer's two facts fetched with it, so a page's query carries two
+condition as SQL; `can()` reads a group's conditions in Python from the row and the viewer's
+two facts that `Decider.annotate()` fetches with it (lists), so a page's query carries two
 `EXISTS` instead of one `CASE` per decision. Both readings come from the same rules, and
 tests/groups/test_policy.py holds them to the same answers; `who_may()` answers the inverse
 question (which people may do it) and a test holds it to `can()`. The tenant boundary is the
@@ -192,7 +192,7 @@ class Unknown(Exception):
 
 class Condition:
     """A condition on a group row, read as SQL (`q()`) or in Python (`holds(row)`) from a row
-        fetched by `Decider.annotate()`. Combine with `|` and `~`, like `Q` (a rule list is already
+    fetched by `Decider.annotate()`. Combine with `|` and `~`, like `Q` (a rule list is already
     an "and")."""
 
     def q(self) -> Q:
@@ -206,9 +206,6 @@ class Condition:
 
     def __invert__(self) -> "Condition":
         return _Not(self)
-
-    def facts(self) -> set["Fact"]:
-        return set()
 
 
 def _loaded(row: Model, attribute: str) -> Any:
@@ -257,9 +254,6 @@ class Fact(Condition):
     def holds(self, row: Group) -> bool:
         return bool(_loaded(row, self.attribute))
 
-    def facts(self) -> set["Fact"]:
-        return {self}
-
 
 @dataclass(frozen=True)
 class _Any(Condition):
@@ -271,9 +265,6 @@ class _Any(Condition):
     def holds(self, row: Group) -> bool:
         return any(part.holds(row) for part in self.parts)
 
-    def facts(self) -> set[Fact]:
-        return set().union(*(part.facts() for part in self.parts))
-
 
 @dataclass(frozen=True)
 class _Not(Condition):
@@ -284,9 +275,6 @@ class _Not(Condition):
 
     def holds(self, row: Group) -> bool:
         return not self.part.holds(row)
-
-    def facts(self) -> set[Fact]:
-        return self.part.facts()
 
 
 def as_q(condition: "Condition | Q") -> Q:
@@ -324,6 +312,21 @@ def _is_owner(user: User) -> Fact:
 
 def _is_member(user: User) -> Fact:
     return Fact("viewer_is_member", Membership, user.pk)
+
+
+VIEWER = "_policy_viewer"  # whose facts a row carries (0: none, an actor that isn't a person)
+GROUP_RULE_COLUMNS = ("tenant_id", "group_type", "membership_policy", "members_can_renew")
+
+
+def viewer_facts(user: User | None) -> dict:
+    """The annotations that carry a person's facts about each group (`viewer_is_owner`,
+    `viewer_is_member`) and whose they are: always all three together, so a later annotation
+    for someone else (groups/selectors.py, `with_viewer_status`) replaces them all and
+    `Decider.can()` then asks the database instead of reading another person's facts."""
+    if user is None:
+        return {VIEWER: Value(0)}
+    facts = (_is_owner(user), _is_member(user))
+    return {VIEWER: Value(user.pk), **{fact.attribute: fact.exists() for fact in facts}}
 
 
 def _tenant_rule(actor: Actor) -> Rule:
@@ -516,6 +519,8 @@ def failed_on(rules: list[Rule], row: Group) -> int:
     """In Python: the index of the first group rule the row fails, or -1 (`first_failure`'s
     answer, from a row of `Decider.annotate()`). Unknown when the row lacks what a rule reads."""
     for index, rule in enumerate(rules):
+        if isinstance(rule.condition, Q):
+            raise TypeError("A group rule is a Condition or a bool, not a Q (groups/policy.py)")
         if rule.condition is False or (
             rule.condition is not True and not rule.condition.holds(row)
         ):
@@ -607,11 +612,10 @@ class Decider:
     def annotate(self, queryset: QuerySet, actions: Iterable[str]) -> QuerySet:
         """Fetch with each row what `can()` needs to decide `actions` without another query.
 
-        Groups: the viewer's facts that the actions' rules read (`viewer_is_owner`,
-        `viewer_is_member`: one EXISTS each, however many rules read them, and the same columns
-        as groups/selectors.py's `with_viewer_status`, so a page showing them pays once) and
-        `_policy_viewer`, whose facts they are; `can()` reads the rest of the rules from the
-        row's columns. Join requests: one `_policy_<action>` column per action, in SQL.
+        Groups: the viewer's facts (`viewer_facts()`: owner? member? one EXISTS each, however
+        many rules read them; the same columns as groups/selectors.py's `with_viewer_status`,
+        so a page showing them pays once); `can()` reads the rules from them and the row's
+        columns. Join requests: one `_policy_<action>` column per action, in SQL.
         """
         if self.refusal:
             return queryset.none()
@@ -622,20 +626,10 @@ class Decider:
                     for action in actions
                 }
             )
-        facts = {
-            fact
-            for action in actions
-            for rule in self.rules(action, Group)
-            if isinstance(rule.condition, Condition)
-            for fact in rule.condition.facts()
-        }
-        return queryset.annotate(
-            _policy_viewer=Value(self._viewer), **{fact.attribute: fact.exists() for fact in facts}
-        )
+        return queryset.annotate(**viewer_facts(self.user))
 
     @property
     def _viewer(self) -> int:
-        """Whose facts a row carries (0: an actor that isn't a person, who reads none)."""
         return self.user.pk if self.user is not None else 0
 
     def can(
@@ -664,25 +658,16 @@ class Decider:
     def _can_on_group(
         self, rules: list[Rule], action: str, group: Group, *, use_annotation: bool
     ) -> Decision:
-        if use_annotation and group.__dict__.get("_policy_viewer") == self._viewer:
+        if use_annotation and group.__dict__.get(VIEWER) == self._viewer:
             try:
                 return decision_from(rules, failed_on(rules, group))
-            except Unknown:  # annotated for other actions: ask the database
+            except Unknown:  # a column it reads wasn't fetched: ask the database
                 pass
-        row = self.annotate(Group.objects.filter(pk=group.pk), [action]).first()
+        fresh = Group.objects.filter(pk=group.pk).only(*GROUP_RULE_COLUMNS)
+        row = self.annotate(fresh, [action]).first()
         if row is None:  # the group is gone
             return Decision(False, Reason.NOT_FOUND, not_found=True)
         return decision_from(rules, failed_on(rules, row))
-
-    def decisions(self, obj: Group | JoinRequest, actions: Iterable[str]) -> dict[str, Decision]:
-        """Several decisions about one object from one annotated row."""
-        actions = list(actions)
-        if self.refusal:
-            return {action: Decision(False, self.refusal) for action in actions}
-        row = self.annotate(type(obj).objects.filter(pk=obj.pk), actions).first()
-        if row is None:
-            return {action: Decision(False, Reason.NOT_FOUND, not_found=True) for action in actions}
-        return {action: self.can(action, row) for action in actions}
 
     def remove_owner(self, group: Group, *, owner_count: int) -> Decision:
         """The last-owner rule: a self-service group keeps an owner unless an admin acts.

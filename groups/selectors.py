@@ -35,7 +35,7 @@ from groups.models import (
     MembershipPolicy,
     Ownership,
 )
-from groups.policy import Action, Decider
+from groups.policy import Action, Decider, viewer_facts
 from tenants.actors import Actor
 from tenants.errors import NotFound
 from tenants.models import User
@@ -215,13 +215,10 @@ def admin_directory(viewer: User, *, filters: GroupFilters, decider: Decider) ->
 
 
 def with_viewer_status(groups: QuerySet, viewer: User) -> QuerySet:
-    """Annotate whether the viewer is an owner, a member, or has a pending request."""
-    mine = {"group": OuterRef("pk")}
-    return groups.annotate(
-        viewer_is_owner=Exists(Ownership.objects.filter(**mine, user=viewer)),
-        viewer_is_member=Exists(Membership.objects.filter(**mine, user=viewer)),
-        viewer_pending=Exists(JoinRequest.objects.filter(**mine, requester=viewer, status=Pending)),
-    )
+    """Annotate whether the viewer is an owner, a member (the policy's facts about the viewer,
+    groups/policy.py `viewer_facts`), or has a pending request."""
+    mine = JoinRequest.objects.filter(group=OuterRef("pk"), requester=viewer, status=Pending)
+    return groups.annotate(**viewer_facts(viewer), viewer_pending=Exists(mine))
 
 
 def with_viewer_membership_end(groups: QuerySet, viewer: User) -> QuerySet:

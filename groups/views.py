@@ -267,8 +267,8 @@ def _group_page(request: HttpRequest, pk: int, *, join_form: JoinForm | None = N
     if can["view_requests"]:
         group_requests = []
         if group.pending_count:  # kept exact by the actions (groups/counts.py): no query for 0
-            pending = selectors.pending_requests_of_group(group, request.user, decider=decider)
-            group_requests = list(pending[:50])
+            waiting = selectors.pending_requests_of_group(group, request.user, decider=decider)
+            group_requests = list(waiting[:50])
         # An open group has no requests to decide: no section (and no "you can't approve").
         context["show_requests"] = bool(group_requests) or (
             group.membership_policy == MembershipPolicy.OWNER_APPROVAL

@@ -4,6 +4,17 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def give_every_end_a_term(apps, schema_editor):
+    """The old CHECK let an end without a term through: give it the group's default duration,
+    else the days the membership was meant to last (at least one), so the new CHECK holds."""
+    Membership = apps.get_model("groups", "Membership")
+    endless_term = Membership.objects.filter(ends_at__isnull=False, term_days__isnull=True)
+    for membership in endless_term.select_related("group").iterator():
+        lasted = (membership.ends_at - membership.created_at).days
+        membership.term_days = membership.group.default_membership_days or max(lasted, 1)
+        membership.save(update_fields=["term_days"])
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
@@ -12,6 +23,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
+        migrations.RunPython(give_every_end_a_term, migrations.RunPython.noop),
         migrations.RemoveConstraint(
             model_name='membership',
             name='membership_end_has_term',

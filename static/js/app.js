@@ -6,7 +6,8 @@
   // <form data-confirm="Leave this group?"> asks before submitting; so does a submit button
   // with its own data-confirm (one form shared by a table's rows: the button names the row).
   // With data-confirm-unchecking="box-id" it asks only when that checkbox, checked when the
-  // page loaded, is now unchecked (Users: deactivating someone, not every Save).
+  // page loaded, is now unchecked (Users: deactivating someone, not every Save). A browser
+  // without event.submitter (before 2022) asks only for forms' own data-confirm.
   function needsConfirmation(form) {
     const boxId = form.getAttribute("data-confirm-unchecking");
     if (!boxId) return true;

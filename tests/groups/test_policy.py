@@ -6,6 +6,7 @@ Each refusal's reason text is asserted, and `can()` must agree with `groups_for(
 from dataclasses import dataclass
 
 import pytest
+from django.db.models import Case, When
 
 from groups import actions
 from groups.models import Group, GroupSource, GroupType, JoinRequest, MembershipPolicy
@@ -496,6 +497,13 @@ def test_rules_read_in_python_agree_with_the_same_rules_in_sql(
                     .values_list("pk", "failed")
                 )
                 allowed = set(decider.queryset(action, Group).values_list("pk", flat=True))
+                ordered = set(  # as Discover orders by it: a CASE over the same rules
+                    Group.objects.filter(tenant=tenant)
+                    .annotate(ok=Case(When(decider.allows(action), then=1), default=0))
+                    .filter(ok=1)
+                    .values_list("pk", flat=True)
+                )
+                assert ordered == (allowed if not decider.refusal else set())
                 with django_assert_num_queries(0):
                     decisions = {row.pk: decider.can(action, row) for row in rows}
                 for row in rows:
@@ -519,3 +527,33 @@ def test_who_may_decide_a_request_never_includes_its_requester(tenant, owner, te
     assert deciders == {owner} | admins  # not co_owner: they asked
     for person in (owner, co_owner, *admins):
         assert bool(can(person, A.DECIDE_REQUEST, join_request)) is (person in deciders)
+
+
+@pytest.mark.django_db
+def test_a_row_annotated_for_one_person_is_never_read_for_another(group, owner, outsider):
+    """A Decider reads facts only from a row that carries its own viewer's: else it asks."""
+    from groups.selectors import with_viewer_status
+
+    owners_row = Decider(owner).annotate(Group.objects.filter(pk=group.pk), [A.EDIT]).get()
+    assert Decider(owner).can(A.EDIT, owners_row)
+    assert not Decider(outsider).can(A.EDIT, owners_row)
+    # Annotated for the owner, then another person's status on top: the outsider's facts now.
+    relabelled = with_viewer_status(
+        Decider(owner).annotate(Group.objects.filter(pk=group.pk), [A.EDIT]), outsider
+    ).get()
+    assert Decider(outsider).can(A.EDIT, relabelled).reason == Reason.NOT_OWNER
+    assert Decider(owner).can(A.EDIT, relabelled)  # asked the database, not the outsider's facts
+
+
+@pytest.mark.django_db
+def test_a_row_without_what_a_rule_reads_asks_the_database(group, owner, django_assert_num_queries):
+    decider = Decider(owner)
+    assert decider.settings  # read once, before counting
+    bare = decider.annotate(Group.objects.filter(pk=group.pk).only("pk"), [A.EDIT]).get()
+    with django_assert_num_queries(1):  # the group's columns: never one query per column
+        decided = decider.can(A.EDIT, bare)
+    assert decided == can(owner, A.EDIT, group)
+    annotated = decider.annotate(Group.objects.filter(pk=group.pk), [A.EDIT]).get()
+    with django_assert_num_queries(0):  # annotated for EDIT, read for LEAVE: the same facts
+        decided = decider.can(A.LEAVE, annotated)
+    assert decided == can(owner, A.LEAVE, group)

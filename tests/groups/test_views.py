@@ -108,6 +108,13 @@ def test_group_page_query_count_doesnt_grow_with_members_and_requests(client, te
     # page, nested groups = 6. Add members: session, user, settings, owns-any, badge, the
     # group with its decision = 6.
     assert counts[200] == (13, 6, 6)
+    page = client.get(f"/groups/{group.pk}/").content.decode()  # 50 listed, all 200 counted
+    assert 'Requests to join <span class="badge badge-count">200</span>' in page
+    assert page.count('class="m-0 decision-approve"') == 50
+    # No one waiting (the group's kept count is 0): no query for its requests.
+    JoinRequest.objects.filter(group=group).delete()
+    group_counts.reset([group.pk])
+    assert _query_count(client, f"/groups/{group.pk}/") == 12
 
 
 # --- Restrict access to Groups in the Access Panel -------------------------------------------
