@@ -643,7 +643,7 @@ class Decider:
             return Decision(False, Reason.unknown_action(action))
         rules = self.rules(action, model)
         if model is Group:
-            return self._can_on_group(rules, action, obj, use_annotation=use_annotation)
+            return self._can_on_group(rules, obj, use_annotation=use_annotation)
         failed = getattr(obj, f"_policy_{action}", None) if use_annotation else None
         if failed is None:
             failed = (
@@ -655,16 +655,14 @@ class Decider:
                 return Decision(False, Reason.NOT_FOUND, not_found=True)
         return decision_from(rules, failed)
 
-    def _can_on_group(
-        self, rules: list[Rule], action: str, group: Group, *, use_annotation: bool
-    ) -> Decision:
+    def _can_on_group(self, rules: list[Rule], group: Group, *, use_annotation: bool) -> Decision:
         if use_annotation and group.__dict__.get(VIEWER) == self._viewer:
             try:
                 return decision_from(rules, failed_on(rules, group))
             except Unknown:  # a column it reads wasn't fetched: ask the database
                 pass
         fresh = Group.objects.filter(pk=group.pk).only(*GROUP_RULE_COLUMNS)
-        row = self.annotate(fresh, [action]).first()
+        row = fresh.annotate(**viewer_facts(self.user)).first()
         if row is None:  # the group is gone
             return Decision(False, Reason.NOT_FOUND, not_found=True)
         return decision_from(rules, failed_on(rules, row))
